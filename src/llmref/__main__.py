@@ -1,0 +1,3 @@
+from llmref.cli import run
+
+run()

@@ -1,0 +1,176 @@
+"""How results look: rich tables for people, JSON for scripts (data on stdout, messages on stderr).
+
+Every string from a record goes into ``rich.text.Text``, never into markup: titles contain
+brackets (``[v2]``) that rich would otherwise swallow or choke on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LlmrefError
+from ..models import Record
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def report_error(exc: LlmrefError) -> None:
+    from rich.text import Text
+
+    err = stderr()
+    err.print(Text.assemble(("Error: ", "bold red"), exc.message))
+    if exc.hint:
+        err.print(Text.assemble(("Hint: ", "bold"), exc.hint))
+
+
+def message(text: str, style: str = "") -> None:
+    from rich.text import Text
+
+    stderr().print(Text(text, style=style))
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def record_json(record: Record, **extra: Any) -> dict[str, Any]:
+    """A record as ``--json`` shows it: the stored fields plus ``identified``."""
+    return {**record.to_dict(), "identified": record.identified, **extra}
+
+
+def authors_short(record: Record) -> str:
+    if not record.authors:
+        return ""
+    if len(record.authors) > 1 or record.authors_truncated:
+        return f"{record.authors[0]} et al."
+    return record.authors[0]
+
+
+def records_table(records: Sequence[Record], *, caption: str | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, caption=caption, caption_justify="left", pad_edge=False, show_edge=False)
+    table.add_column("Key", style="cyan", no_wrap=True)
+    table.add_column("Year", justify="right", no_wrap=True)
+    # The title takes whatever width the other columns leave.
+    table.add_column("Title", ratio=1, min_width=20)
+    table.add_column("Authors", max_width=24)
+    table.add_column("Venue")
+    table.add_column("Tags", style="green", max_width=24)
+    for r in records:
+        table.add_row(
+            Text(r.key or ""),
+            Text(str(r.year) if r.year else ""),
+            Text(r.title, style="bold" if r.kind == "paper" else "") + _kind_suffix(r),
+            Text(authors_short(r)),
+            Text(r.venue or ""),
+            Text(", ".join(r.tags)),
+        )
+    stdout().print(table)
+
+
+def _kind_suffix(record: Record) -> Any:
+    from rich.text import Text
+
+    return Text(f" ({record.kind})", style="dim") if record.kind != "paper" else Text("")
+
+
+def record_detail(record: Record) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = stdout()
+    out.print(Text(record.title, style="bold"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+
+    def row(label: str, value: str | None) -> None:
+        if value:
+            grid.add_row(label, Text(value))
+
+    row("key", record.key)
+    row("kind", record.kind)
+    authors = ", ".join(record.authors) + (", et al." if record.authors_truncated else "")
+    row("authors", authors)
+    row("year", str(record.year) if record.year else None)
+    row("venue", record.venue)
+    if record.arxiv_id:
+        row("arXiv", record.arxiv_id + (f" (v{record.arxiv_version})" if record.arxiv_version else ""))
+    row("DOI", record.doi)
+    row("ACL", record.acl_id)
+    for label, url in record.urls:
+        row(label, url)
+    row("section", " > ".join(record.section))
+    row("tags", ", ".join(record.tags))
+    row("models", ", ".join(record.models))
+    row("tasks", ", ".join(record.tasks))
+    row("datasets", ", ".join(record.datasets))
+    row("status", "TODO" if record.todo else None)
+    if not record.identified:
+        row("identifier", "none yet (title only)")
+    out.print(grid)
+    if record.abstract:
+        out.print(Text("\nAbstract", style="bold"))
+        out.print(Text(record.abstract))
+    if record.notes:
+        out.print(Text("\nNotes", style="bold"))
+        out.print(Text(record.notes))
+
+
+def counts_table(title: str, rows: Iterable[tuple[str, int]]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column(title)
+    table.add_column("Records", justify="right")
+    for name, count in rows:
+        table.add_row(Text(name), str(count))
+    stdout().print(table)
+
+
+def stats_view(stats: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    grid.add_row("library", Text(stats["path"]))
+    grid.add_row("schema", stats["schema"])
+    grid.add_row("records", str(stats["records"]))
+    for kind, n in stats["kinds"].items():
+        grid.add_row(f"  {kind}", str(n))
+    ids = ", ".join(f"{scheme} {n}" for scheme, n in stats["identifiers"].items())
+    grid.add_row("identifiers", ids or "none")
+    grid.add_row("title only", str(stats["without_identifier"]))
+    grid.add_row("with abstract", str(stats["with_abstract"]))
+    grid.add_row("marked TODO", str(stats["todo"]))
+    years = stats["years"]
+    if years["first"]:
+        grid.add_row("years", f"{years['first']}–{years['last']}")
+    for facet in ("authors", "tags", "models", "tasks", "datasets"):
+        grid.add_row(facet, str(stats[facet]))
+    grid.add_row("sections", str(len(stats["sections"])))
+    stdout().print(grid)

@@ -1,0 +1,91 @@
+"""Citation keys: readable (``hu2021lora``) and stable.
+
+A key is made once, when a record first enters a library, from the first author's family name,
+the year and the first significant word of the title. It is stored and never recomputed: fixing a
+typo in a title must not change the key a LaTeX document cites.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from .models import Record
+from .text import ascii_fold
+
+# Short words that never make a readable key; "towards" and "beyond" stay, as Google Scholar does.
+_SKIP_WORDS = frozenset("a an the on of in for to and with at by from as is are".split())
+# Lower-case name particles that belong to the family name ("Oskar van der Wal" → vanderwal).
+_PARTICLES = frozenset("van von der den de del della di da du le la dos das ter ten".split())
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def family_name(author: str) -> str:
+    """The family part of a "First Last" name, with its particles ("van der Wal")."""
+    parts = author.split()
+    if not parts:
+        return ""
+    i = len(parts) - 1
+    while i > 0 and parts[i - 1] in _PARTICLES:
+        i -= 1
+    return " ".join(parts[i:])
+
+
+def _title_words(title: str) -> list[str]:
+    words = (_slug(w) for w in title.split())
+    return [w for w in words if w and w not in _SKIP_WORDS]
+
+
+def base_key(record: Record) -> str:
+    """The key a record would get in an empty library."""
+    words = _title_words(record.title)
+    year = str(record.year) if record.year else ""
+    family = _slug(family_name(record.authors[0])) if record.authors else ""
+    first_word = words[0] if words else ""
+    # Without an author the title's first word leads: "chatglm", "peft".
+    return family + year + first_word if family else (first_word or "ref") + year
+
+
+def _suffixes() -> Iterable[str]:
+    yield from "bcdefghijklmnopqrstuvwxyz"
+    n = 2
+    while True:
+        yield str(n)
+        n += 1
+
+
+def unique_key(base: str, taken: Callable[[str], bool]) -> str:
+    """``base`` if free, else the first free ``base`` + b, c, … — only the newcomer gets a suffix."""
+    if not taken(base):
+        return base
+    for suffix in _suffixes():
+        candidate = base + suffix
+        if not taken(candidate):
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def is_valid_key(key: str) -> bool:
+    """Keys that BibTeX, biber and pandoc all accept."""
+    return bool(_KEY_RE.match(key))
+
+
+def assign_keys(records: Iterable[Record], taken: Iterable[str] = ()) -> list[Record]:
+    """Give every record without a key a unique one, in order; records with keys keep them."""
+    used = set(taken)
+    out = []
+    pending = []
+    for record in records:
+        if record.key:
+            used.add(record.key)
+        pending.append(record)
+    for record in pending:
+        if not record.key:
+            record = record.with_(key=unique_key(base_key(record), used.__contains__))
+            used.add(record.key)
+        out.append(record)
+    return out

@@ -1,0 +1,95 @@
+"""The record every part of llmref speaks: one paper (or project, blog, dataset…) with its identifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+#: What a record is. A curated list links papers, but also models and projects, blog posts,
+#: datasets, tools, online demos and articles; each becomes a record and ``kind`` tells them apart.
+KINDS = ("paper", "model", "project", "blog", "dataset", "tool", "demo", "article")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """A reference as llmref stores it.
+
+    Tuples, not sets or lists, so records are hashable and their order is the source's order
+    (exports must be deterministic). ``authors`` are "First Last" strings in the order given;
+    ``authors_truncated`` says the source ended the list with "et al.". ``urls`` maps a link's
+    label as the source wrote it (``pdf``, ``paper``, ``project``, ``blog``…) to its address.
+    """
+
+    key: str | None = None
+    kind: str = "paper"
+    title: str
+    authors: tuple[str, ...] = ()
+    authors_truncated: bool = False
+    year: int | None = None
+    venue: str | None = None
+    arxiv_id: str | None = None
+    arxiv_version: int | None = None
+    doi: str | None = None
+    acl_id: str | None = None
+    urls: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    section: tuple[str, ...] = ()
+    notes: str = ""
+    abstract: str | None = None
+    todo: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+
+    @property
+    def identified(self) -> bool:
+        """Whether anything points at the work itself (an id or a link), not just its title."""
+        return bool(self.arxiv_id or self.doi or self.acl_id or self.urls)
+
+    def url(self, label: str) -> str | None:
+        return dict(self.urls).get(label)
+
+    def with_(self, **changes: Any) -> Record:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``data/seed.json`` and ``--json`` (field order is the documented order)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "urls":
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        names = {f.name for f in fields(cls)}
+        unknown = set(data) - names - _DERIVED
+        if unknown:
+            raise ValueError(f"unknown record field(s): {', '.join(sorted(unknown))}")
+        kwargs: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in names:
+                continue
+            if name == "urls":
+                value = tuple((str(k), str(v)) for k, v in (value or {}).items())
+            elif name in _TUPLE_FIELDS:
+                value = tuple(value or ())
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+_TUPLE_FIELDS = frozenset(
+    f.name
+    for f in fields(Record)
+    if f.type.startswith("tuple[str, ...]")  # type: ignore[union-attr]
+)
+#: Fields that ``--json`` adds for readers but that are computed, not stored.
+_DERIVED = frozenset({"identified"})

@@ -1,0 +1,148 @@
+"""What llmref does, as functions over a :class:`Library` returning plain values (no typer, no rich)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from importlib.resources import files
+from pathlib import Path
+
+from .errors import UsageError
+from .keys import assign_keys
+from .models import KINDS, Record
+from .store.library import Library
+from .text import normalise_title
+
+SEED_RESOURCE = "data/seed.json"
+
+
+def bundled_records() -> Iterator[Record]:
+    """The curated library shipped inside the package (``data/seed.json``)."""
+    data = json.loads(files("llmref").joinpath(SEED_RESOURCE).read_text(encoding="utf-8"))
+    for item in data:
+        yield Record.from_dict(item)
+
+
+def curated_records(list_text: str, previous: Iterable[Record] = ()) -> list[Record]:
+    """The records of a curated Markdown list, with keys; a work already in ``previous`` keeps its key.
+
+    Rebuilding the bundled library after the reader learns something new must not move a key
+    that users already cite.
+    """
+    from .formats.markdown_list import read_markdown_list
+
+    known: dict[tuple[str, str], str] = {}
+    for record in previous:
+        for identity in _identities(record):
+            known.setdefault(identity, record.key or "")
+    records = []
+    used: set[str] = set()
+    for record in read_markdown_list(list_text):
+        key = next((known[i] for i in _identities(record) if known.get(i) and known[i] not in used), None)
+        if key:
+            used.add(key)
+            record = record.with_(key=key)
+        records.append(record)
+    return assign_keys(records, taken=known.values())
+
+
+def _identities(record: Record) -> list[tuple[str, str]]:
+    found = [
+        (scheme, value) for scheme, value in (("arxiv", record.arxiv_id), ("acl", record.acl_id)) if value
+    ]
+    if record.doi:
+        found.append(("doi", record.doi.lower()))
+    found.append(("title", f"{record.kind}:{normalise_title(record.title)}"))
+    return found
+
+
+def seed_json(records: Iterable[Record]) -> str:
+    """The text of ``data/seed.json``: stable field order, UTF-8 kept readable, one final newline."""
+    return json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2) + "\n"
+
+
+def open_library(path: Path) -> Library:
+    """The library at ``path``; a new one starts with the bundled curated library."""
+    return Library.open(path, seed=bundled_records())
+
+
+def init_library(path: Path, *, empty: bool = False) -> Library:
+    Library.create(path, () if empty else bundled_records())
+    return Library.open(path)
+
+
+def edit_tags(record: Record, changes: Sequence[str]) -> Record:
+    """Apply ``+Tag`` (or plain ``Tag``) and ``-Tag`` changes, in order, case-insensitively."""
+    tags = list(record.tags)
+    for change in changes:
+        op, name = (change[0], change[1:]) if change[:1] in "+-" else ("+", change)
+        name = name.strip()
+        if not name:
+            raise UsageError(f"{change!r} names no tag.", "Write +Tag to add a tag and -Tag to remove one.")
+        present = [t for t in tags if t.casefold() == name.casefold()]
+        if op == "+" and not present:
+            tags.append(name)
+        elif op == "-":
+            if not present:
+                raise UsageError(f"{record.key} has no tag {name!r}.", _has("tags", record.tags))
+            tags = [t for t in tags if t.casefold() != name.casefold()]
+    return record.with_(tags=tuple(tags))
+
+
+def edit_note(record: Record, text: str, *, replace: bool = False) -> Record:
+    text = text.strip("\n")
+    if replace:
+        return record.with_(notes=text)
+    notes = record.notes.rstrip("\n")
+    return record.with_(notes=f"{notes}\n\n{text}" if notes and text else notes or text)
+
+
+def edit_fields(
+    record: Record,
+    *,
+    add: dict[str, Iterable[str]] | None = None,
+    drop: dict[str, Iterable[str]] | None = None,
+    title: str | None = None,
+    year: int | None = None,
+    venue: str | None = None,
+    kind: str | None = None,
+    section: Sequence[str] | None = None,
+    todo: bool | None = None,
+) -> Record:
+    """Change curated fields; facets (models, tasks, datasets) gain and lose names, keeping order."""
+    changes: dict[str, object] = {}
+    for facet, names in (add or {}).items():
+        current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
+        for name in names:
+            if name.strip() and name.casefold() not in {c.casefold() for c in current}:
+                current.append(name.strip())
+        changes[facet] = tuple(current)
+    for facet, names in (drop or {}).items():
+        current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
+        for name in names:
+            if name.casefold() not in {c.casefold() for c in current}:
+                raise UsageError(f"{record.key} has no {facet[:-1]} {name!r}.", _has(facet, current))
+            current = [c for c in current if c.casefold() != name.casefold()]
+        changes[facet] = tuple(current)
+    if title is not None:
+        if not title.strip():
+            raise UsageError("A title cannot be empty.", "Give the paper's title in quotes.")
+        changes["title"] = title.strip()
+    if year is not None:
+        changes["year"] = year
+    if venue is not None:
+        changes["venue"] = venue.strip() or None
+    if kind is not None:
+        if kind not in KINDS:
+            raise UsageError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
+        changes["kind"] = kind
+    if section is not None:
+        changes["section"] = tuple(s.strip() for s in section if s.strip())
+    if todo is not None:
+        changes["todo"] = todo
+    return record.with_(**changes)
+
+
+def _has(facet: str, names: Iterable[str]) -> str:
+    names = list(names)
+    return f"Its {facet}: {', '.join(names)}." if names else f"It has no {facet}."

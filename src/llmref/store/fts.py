@@ -1,0 +1,59 @@
+"""What goes into the full-text index and how a user's words become an FTS5 query.
+
+Both sides go through :func:`index_text`, so whatever is done to the indexed text (spacing out
+CJK characters) is done to the query in the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..errors import UsageError
+
+# unicode61 keeps a run of CJK characters as one token; spacing them out lets "家族" match
+# "Adapter家族" as a two-character phrase.
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
+# Where a compound name starts a new part: AdaLoRA → LoRA, HuggingGPT → GPT, GPT4All → All.
+_PART_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def index_text(text: str | None) -> str:
+    return _CJK.sub(r" \1 ", text or "")
+
+
+def subwords(texts: Iterable[str]) -> str:
+    """The later parts of compound names, so ``lora`` also finds AdaLoRA and ``gpt`` HuggingGPT."""
+    parts: list[str] = []
+    for text in texts:
+        for word in _WORD.findall(text):
+            for match in _PART_START.finditer(word):
+                part = word[match.start() :]
+                if len(part) > 1:
+                    parts.append(part)
+    return " ".join(dict.fromkeys(parts))
+
+
+def match_expression(query: str, *, raw: bool = False) -> str:
+    """An FTS5 MATCH expression for what a user typed.
+
+    Every whitespace-separated word becomes a quoted phrase matched as a prefix, and all must
+    match: ``GPT-4``, ``low-rank``, ``"unbalanced``, ``AND`` or ``*`` are ordinary words, never
+    syntax. ``raw`` passes FTS5 syntax through for users who want ``OR``, ``NEAR`` or columns.
+    """
+    if raw:
+        if not query.strip():
+            raise UsageError("The query is empty.", "Give some words to search for.")
+        return index_text(query)
+    phrases = []
+    for word in query.split():
+        if not any(ch.isalnum() for ch in word):
+            continue
+        phrases.append('"' + index_text(word).replace('"', '""') + '"*')
+    if not phrases:
+        raise UsageError(
+            f"Nothing to search for in {query.strip()!r}: it has no letters or digits.",
+            "Search for words (llmref search low-rank), or use --raw for FTS5 syntax.",
+        )
+    return " ".join(phrases)

@@ -1,0 +1,561 @@
+"""The library: records in SQLite, found by key or by any identifier, searched with FTS5.
+
+Reads use the ``sqlite3`` connection directly (``llmref search`` must start in a blink, and
+sqlite-utils costs ~80 ms to import); schema changes and writes go through sqlite-utils, each
+write in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import keys
+from ..errors import NotFoundError, StoreError, UsageError
+from ..models import Record
+from ..text import fold
+from . import fts, schema
+from .query import NO_FILTERS, SORTS, Filters
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+#: Identifier schemes a record's own fields map to.
+_ID_FIELDS = (("arxiv", "arxiv_id"), ("doi", "doi"), ("acl", "acl_id"))
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float
+
+
+class Library:
+    """An open llmref database. Use :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._db: Database | None = None
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, seed: Iterable[Record] | None = None) -> Library:
+        """Open the library at ``path``, creating it (filled with ``seed``) if it does not exist.
+
+        A new library is built in a temporary file and moved into place only when complete, so
+        an interrupted first run never leaves a half-filled database behind.
+        """
+        path = Path(path)
+        if not path.exists():
+            cls.create(path, seed or ())
+        conn = _connect(path)
+        library = cls(conn, path)
+        try:
+            library._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return library
+
+    @classmethod
+    def create(cls, path: Path, seed: Iterable[Record] = ()) -> None:
+        """Write a new library at ``path`` (which must not exist) holding ``seed``."""
+        if path.exists():
+            raise StoreError(f"{path} already exists.", "Choose another --db path, or remove the file first.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create {path.parent}: {exc.strerror}.", "Choose another --db path."
+            ) from exc
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            library = cls(_connect(tmp), tmp)
+            try:
+                library._migrate()
+                library.insert_many(seed)
+                library.conn.execute("PRAGMA journal_mode = WAL")
+            finally:
+                library.close()
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _migrate(self) -> None:
+        try:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not an llmref library ({exc}).", "Point --db or LLMREF_DB at another file."
+            ) from exc
+        applied: list[str] = []
+        if "_sqlite_migrations" in tables:
+            applied = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+                    [schema.MIGRATION_SET],
+                )
+            ]
+        elif tables:
+            raise StoreError(
+                f"{self.path} is an SQLite database, but not an llmref library.",
+                "Point --db or LLMREF_DB at another file; llmref will not modify this one.",
+            )
+        unknown = [name for name in applied if name not in schema.MIGRATION_NAMES]
+        if unknown:
+            raise StoreError(
+                f"{self.path} was made by a newer llmref (schema {unknown[-1]}).",
+                "Upgrade llmref (pip install -U llmref); this version will not modify the library.",
+            )
+        if len(applied) < len(schema.MIGRATION_NAMES):
+            schema.migrations().apply(self.db)
+
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils view of the connection, imported on first write."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn)
+        return self._db
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all."""
+        with self.db.atomic():
+            yield
+
+    @property
+    def schema_version(self) -> str:
+        return schema.MIGRATION_NAMES[-1]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, key: str) -> Record | None:
+        row = self.conn.execute("SELECT id FROM records WHERE key = ?", [key]).fetchone()
+        return self._load([row[0]])[0] if row else None
+
+    def find(self, ref: str) -> Record:
+        """A record by key, arXiv id, DOI, ACL Anthology id or URL, in any of their written forms."""
+        ref = ref.strip()
+        record = self.get(ref)
+        if record:
+            return record
+        ids = self._ids_for_ref(ref)
+        if len(ids) == 1:
+            return self._load(ids)[0]
+        if len(ids) > 1:
+            found = ", ".join(r.key or "" for r in self._load(ids))
+            raise UsageError(f"{ref!r} points at several records: {found}.", "Use one of the keys instead.")
+        row = self.conn.execute("SELECT id FROM records WHERE key = ? COLLATE NOCASE", [ref]).fetchone()
+        if row:
+            return self._load([row[0]])[0]
+        raise NotFoundError(f"No record {ref!r} in the library.", self._suggestion(ref))
+
+    def _ids_for_ref(self, ref: str) -> list[int]:
+        from .. import ids
+
+        parsed = ids.parse_identifier(ref)
+        if parsed is None:
+            return []
+        scheme, value = parsed
+        found = self.record_ids_for(scheme, value)
+        if not found and scheme == "doi":
+            acl = ids.parse_acl(value)
+            if acl:
+                found = self.record_ids_for("acl", acl)
+        return found
+
+    def record_ids_for(self, scheme: str, value: str) -> list[int]:
+        """Records holding an identifier (``url`` compares normalised links)."""
+        if scheme == "url":
+            from ..ids import normalise_url
+
+            rows = self.conn.execute(
+                "SELECT DISTINCT record_id FROM urls WHERE normalized = ? ORDER BY record_id",
+                [normalise_url(value)],
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT record_id FROM identifiers WHERE scheme = ? AND value = ?",
+                [scheme, _id_value(scheme, value)],
+            )
+        return [r[0] for r in rows]
+
+    def _suggestion(self, ref: str) -> str:
+        import difflib
+
+        all_keys = [r[0] for r in self.conn.execute("SELECT key FROM records")]
+        close = difflib.get_close_matches(ref.lower(), all_keys, n=3, cutoff=0.6)
+        if not close:
+            try:
+                close = [h.record.key or "" for h in self.search(ref, limit=3)]
+            except UsageError:
+                close = []
+        if close:
+            return "Did you mean " + ", ".join(close) + "?"
+        return "See the keys with: llmref list"
+
+    def search(
+        self, query: str, filters: Filters = NO_FILTERS, *, limit: int | None = 20, raw: bool = False
+    ) -> list[Hit]:
+        """Records matching ``query``, best first (bm25, title matches weighing most)."""
+        match = fts.match_expression(query, raw=raw)
+        where, params = filters.where()
+        weights = ", ".join(str(w) for _, w in schema.FTS_COLUMNS)
+        sql = (
+            f"SELECT r.id, bm25(records_fts, {weights}) AS score FROM records_fts"
+            f" JOIN records r ON r.id = records_fts.rowid"
+            f" WHERE records_fts MATCH ? AND {where} ORDER BY score, r.id"
+        )
+        args: list[Any] = [match, *params]
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        try:
+            rows = self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if not raw:
+                raise
+            raise UsageError(
+                f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
+            ) from exc
+        records = self._load([r[0] for r in rows])
+        return [Hit(rec, row[1]) for rec, row in zip(records, rows, strict=True)]
+
+    def list(
+        self,
+        filters: Filters = NO_FILTERS,
+        *,
+        sort: str = "added",
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> list[Record]:
+        if sort not in SORTS:
+            raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
+        way = "DESC" if reverse else "ASC"
+        order = {
+            "added": f"r.id {way}",
+            "key": f"r.key {way}",
+            # Records without a year come last either way.
+            "year": f"r.year IS NULL, r.year {way}, r.id {way}",
+            "title": f"r.title COLLATE NOCASE {way}, r.id {way}",
+        }[sort]
+        where, params = filters.where()
+        sql = f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return self._load([r[0] for r in self.conn.execute(sql, params)])
+
+    def facet_counts(self, facet: str, filters: Filters = NO_FILTERS) -> list[tuple[str, int]]:
+        """Names of a facet (tags, models, tasks, datasets) with how many records have each."""
+        if facet not in schema.FACETS:
+            raise ValueError(facet)
+        where, params = filters.where()
+        sql = (
+            f"SELECT f.name, COUNT(*) AS n FROM record_{facet} rf JOIN {facet} f ON f.id = rf.{facet}_id"
+            f" JOIN records r ON r.id = rf.record_id WHERE {where}"
+            " GROUP BY f.id ORDER BY n DESC, f.name COLLATE NOCASE"
+        )
+        return [(r[0], r[1]) for r in self.conn.execute(sql, params)]
+
+    def stats(self) -> dict[str, Any]:
+        one = self.conn.execute
+        kinds = dict(
+            one("SELECT kind, COUNT(*) FROM records GROUP BY kind ORDER BY COUNT(*) DESC, kind").fetchall()
+        )
+        years = one("SELECT MIN(year), MAX(year) FROM records").fetchone()
+        id_counts = dict(
+            one("SELECT scheme, COUNT(*) FROM identifiers GROUP BY scheme ORDER BY scheme").fetchall()
+        )
+        return {
+            "path": str(self.path),
+            "schema": self.schema_version,
+            "records": sum(kinds.values()),
+            "kinds": kinds,
+            "identifiers": id_counts,
+            "without_identifier": one(
+                "SELECT COUNT(*) FROM records r"
+                " WHERE NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.record_id = r.id)"
+                " AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.record_id = r.id)"
+            ).fetchone()[0],
+            "with_abstract": one(
+                "SELECT COUNT(*) FROM records WHERE abstract IS NOT NULL AND abstract != ''"
+            ).fetchone()[0],
+            "todo": one("SELECT COUNT(*) FROM records WHERE todo").fetchone()[0],
+            "years": {"first": years[0], "last": years[1]},
+            "authors": one("SELECT COUNT(DISTINCT author_id) FROM record_authors").fetchone()[0],
+            **{
+                facet: one(f"SELECT COUNT(DISTINCT {facet}_id) FROM record_{facet}").fetchone()[0]
+                for facet in schema.FACETS
+            },
+            "sections": [
+                json.loads(r[0])
+                for r in one(
+                    "SELECT section FROM records WHERE section != '[]' GROUP BY section ORDER BY MIN(id)"
+                )
+            ],
+        }
+
+    def keys(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT key FROM records ORDER BY id")]
+
+    def _load(self, record_ids: Sequence[int]) -> list[Record]:
+        """Whole records for ``record_ids``, in that order, with a fixed number of queries."""
+        if not record_ids:
+            return []
+        marks = ",".join("?" * len(record_ids))
+        ids = list(record_ids)
+        rows = {r[0]: r for r in self.conn.execute(f"SELECT * FROM records WHERE id IN ({marks})", ids)}
+        names = [d[0] for d in self.conn.execute("SELECT * FROM records LIMIT 0").description]
+
+        def grouped(sql: str) -> dict[int, list[tuple[Any, ...]]]:
+            out: dict[int, list[tuple[Any, ...]]] = {}
+            for row in self.conn.execute(sql, ids):
+                out.setdefault(row[0], []).append(row[1:])
+            return out
+
+        idents = grouped(
+            f"SELECT record_id, scheme, value FROM identifiers WHERE record_id IN ({marks}) ORDER BY rowid"
+        )
+        urls = grouped(
+            f"SELECT record_id, label, url FROM urls WHERE record_id IN ({marks})"
+            " ORDER BY record_id, position"
+        )
+        authors = grouped(
+            f"SELECT ra.record_id, a.name FROM record_authors ra JOIN authors a ON a.id = ra.author_id"
+            f" WHERE ra.record_id IN ({marks}) ORDER BY ra.record_id, ra.position"
+        )
+        facets = {
+            facet: grouped(
+                f"SELECT rf.record_id, f.name FROM record_{facet} rf JOIN {facet} f ON f.id = rf.{facet}_id"
+                f" WHERE rf.record_id IN ({marks}) ORDER BY rf.record_id, rf.position"
+            )
+            for facet in schema.FACETS
+        }
+        records = []
+        for rid in ids:
+            row = dict(zip(names, rows[rid], strict=True))
+            id_map: dict[str, str] = {}
+            for scheme, value in idents.get(rid, []):
+                id_map.setdefault(scheme, value)
+            records.append(
+                Record(
+                    key=row["key"],
+                    kind=row["kind"],
+                    title=row["title"],
+                    authors=tuple(a[0] for a in authors.get(rid, [])),
+                    authors_truncated=bool(row["authors_truncated"]),
+                    year=row["year"],
+                    venue=row["venue"],
+                    arxiv_id=id_map.get("arxiv"),
+                    arxiv_version=row["arxiv_version"],
+                    doi=id_map.get("doi"),
+                    acl_id=id_map.get("acl"),
+                    urls=tuple((label, url) for label, url in urls.get(rid, [])),
+                    section=tuple(json.loads(row["section"])),
+                    notes=row["notes"],
+                    abstract=row["abstract"],
+                    todo=bool(row["todo"]),
+                    **{facet: tuple(f[0] for f in facets[facet].get(rid, [])) for facet in schema.FACETS},
+                )
+            )
+        return records
+
+    # -- writing -------------------------------------------------------------------------
+
+    def insert(self, record: Record) -> Record:
+        """Add a new record, giving it a key if it has none; returns it as stored."""
+        return self.insert_many([record])[0]
+
+    def insert_many(self, records: Iterable[Record]) -> list[Record]:
+        stored = []
+        with self.transaction():
+            for record in records:
+                if record.key:
+                    if not keys.is_valid_key(record.key):
+                        raise UsageError(
+                            f"{record.key!r} is not a usable citation key.",
+                            "Keys are letters, digits and _ : . + - and start with a letter or digit.",
+                        )
+                    if self._key_taken(record.key):
+                        raise UsageError(
+                            f"The key {record.key!r} is already in the library.", "Choose another key."
+                        )
+                else:
+                    record = record.with_(key=keys.unique_key(keys.base_key(record), self._key_taken))
+                self._check_identifiers_free(record, None)
+                now = _now()
+                rid = (
+                    self.db["records"].insert({**self._row(record), "key": record.key, "added": now}).last_pk
+                )
+                self._write_children(rid, record)
+                stored.append(record)
+        return stored
+
+    def save(self, record: Record) -> Record:
+        """Write every field of an existing record (found by its key); the key itself never changes."""
+        with self.transaction():
+            row = self.conn.execute("SELECT id FROM records WHERE key = ?", [record.key]).fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"No record {record.key!r} in the library.", "See the keys with: llmref list"
+                )
+            rid = row[0]
+            self._check_identifiers_free(record, rid)
+            self.db["records"].update(rid, self._row(record))
+            for table in ("identifiers", "urls", "record_authors", *(f"record_{f}" for f in schema.FACETS)):
+                self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
+            self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
+            self._write_children(rid, record)
+            self._drop_orphans()
+        return record
+
+    def delete_many(self, record_keys: Iterable[str]) -> None:
+        with self.transaction():
+            for key in record_keys:
+                row = self.conn.execute("SELECT id FROM records WHERE key = ?", [key]).fetchone()
+                if row is None:
+                    raise NotFoundError(
+                        f"No record {key!r} in the library.", "See the keys with: llmref list"
+                    )
+                self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [row[0]])
+                self.conn.execute("DELETE FROM records WHERE id = ?", [row[0]])
+            self._drop_orphans()
+
+    def _key_taken(self, key: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM records WHERE key = ? COLLATE NOCASE", [key]).fetchone()
+            is not None
+        )
+
+    def _check_identifiers_free(self, record: Record, own_id: int | None) -> None:
+        for scheme, value in _identifiers(record):
+            row = self.conn.execute(
+                "SELECT r.key, r.id FROM identifiers i JOIN records r ON r.id = i.record_id"
+                " WHERE i.scheme = ? AND i.value = ?",
+                [scheme, value],
+            ).fetchone()
+            if row and row[1] != own_id:
+                raise UsageError(
+                    f"{scheme} {value} already belongs to {row[0]}.",
+                    f"Show that record with: llmref show {row[0]}",
+                )
+
+    @staticmethod
+    def _row(record: Record) -> dict[str, Any]:
+        return {
+            "kind": record.kind,
+            "title": record.title,
+            "year": record.year,
+            "venue": record.venue,
+            "arxiv_version": record.arxiv_version,
+            "authors_truncated": int(record.authors_truncated),
+            "abstract": record.abstract,
+            "notes": record.notes,
+            "todo": int(record.todo),
+            "section": json.dumps(list(record.section), ensure_ascii=False),
+            "modified": _now(),
+        }
+
+    def _write_children(self, rid: int, record: Record) -> None:
+        from ..ids import normalise_url
+
+        db = self.db
+        db["identifiers"].insert_all(
+            {"scheme": scheme, "value": value, "record_id": rid} for scheme, value in _identifiers(record)
+        )
+        db["urls"].insert_all(
+            {"record_id": rid, "position": i, "label": label, "url": url, "normalized": normalise_url(url)}
+            for i, (label, url) in enumerate(record.urls)
+        )
+        db["record_authors"].insert_all(
+            {
+                "record_id": rid,
+                "position": i,
+                "author_id": db["authors"].lookup({"name": name}, {"folded": fold(name)}),
+            }
+            for i, name in enumerate(record.authors)
+        )
+        for facet in schema.FACETS:
+            facet_ids = list(
+                dict.fromkeys(db[facet].lookup({"name": name}) for name in getattr(record, facet))
+            )
+            db[f"record_{facet}"].insert_all(
+                {"record_id": rid, "position": i, f"{facet}_id": fid} for i, fid in enumerate(facet_ids)
+            )
+        self.conn.execute(
+            f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
+            f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})",
+            [rid, *_fts_values(record)],
+        )
+
+    def _drop_orphans(self) -> None:
+        self.conn.execute("DELETE FROM authors WHERE id NOT IN (SELECT author_id FROM record_authors)")
+        for facet in schema.FACETS:
+            self.conn.execute(f"DELETE FROM {facet} WHERE id NOT IN (SELECT {facet}_id FROM record_{facet})")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, timeout=5.0)
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"Cannot open {path}: {exc}.", "Check the path and its permissions, or use --db."
+        ) from exc
+    return conn
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _id_value(scheme: str, value: str) -> str:
+    # DOIs are case-insensitive (the DOI Handbook); store and look them up in lower case.
+    return value.lower() if scheme == "doi" else value
+
+
+def _identifiers(record: Record) -> list[tuple[str, str]]:
+    return [
+        (scheme, _id_value(scheme, getattr(record, field)))
+        for scheme, field in _ID_FIELDS
+        if getattr(record, field)
+    ]
+
+
+def _fts_values(record: Record) -> list[str]:
+    values = {
+        "title": record.title,
+        "tags": " ".join(record.tags),
+        "subwords": fts.subwords([record.title, *record.tags, *record.models]),
+        "authors": ", ".join(record.authors),
+        "models": ", ".join(record.models),
+        "tasks": ", ".join(record.tasks),
+        "datasets": ", ".join(record.datasets),
+        "venue": record.venue or "",
+        "section": " / ".join(record.section),
+        "abstract": record.abstract or "",
+        "notes": record.notes,
+    }
+    return [fts.index_text(values[name]) for name, _ in schema.FTS_COLUMNS]

@@ -1,0 +1,134 @@
+"""The database schema as named, append-only migrations.
+
+Each migration is a plain function; :func:`migrations` registers them, in order, with
+sqlite-utils' ``Migrations`` only when some are pending, so that opening an up-to-date library
+(every ``llmref search``) does not pay for importing sqlite-utils. Never edit or reorder a
+migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "llmref"
+
+#: Facets of a record stored as a name table plus an ordered join table each.
+FACETS = ("tags", "models", "tasks", "datasets")
+
+#: Columns of the full-text index, with their bm25 weights: a title match outranks everything,
+#: then tags (a badge is a strong statement about a paper), then authors and the rest.
+FTS_COLUMNS = (
+    ("title", 10.0),
+    ("tags", 6.0),
+    ("subwords", 4.0),
+    ("authors", 4.0),
+    ("models", 3.0),
+    ("tasks", 3.0),
+    ("datasets", 2.0),
+    ("venue", 2.0),
+    ("section", 1.0),
+    ("abstract", 1.5),
+    ("notes", 1.0),
+)
+
+
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE records (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            year INTEGER,
+            venue TEXT,
+            arxiv_version INTEGER,
+            authors_truncated INTEGER NOT NULL DEFAULT 0,
+            abstract TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            todo INTEGER NOT NULL DEFAULT 0,
+            section TEXT NOT NULL DEFAULT '[]',
+            added TEXT NOT NULL,
+            modified TEXT NOT NULL
+        )"""
+    )
+    # One row per identifier: every arXiv id, DOI, ACL Anthology id or Semantic Scholar id
+    # points at exactly one record, so any of them finds it.
+    db.execute(
+        """
+        CREATE TABLE identifiers (
+            scheme TEXT NOT NULL,
+            value TEXT NOT NULL,
+            record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            PRIMARY KEY (scheme, value)
+        )"""
+    )
+    db.execute("CREATE INDEX identifiers_record ON identifiers(record_id)")
+    # Links are many per record and may legitimately be shared (a project page), so they are
+    # looked up through their normalised form but not unique.
+    db.execute(
+        """
+        CREATE TABLE urls (
+            record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            url TEXT NOT NULL,
+            normalized TEXT NOT NULL,
+            PRIMARY KEY (record_id, position)
+        )"""
+    )
+    db.execute("CREATE INDEX urls_normalized ON urls(normalized)")
+    db.execute(
+        """
+        CREATE TABLE authors (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            folded TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE record_authors (
+            record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            author_id INTEGER NOT NULL REFERENCES authors(id),
+            PRIMARY KEY (record_id, position)
+        )"""
+    )
+    db.execute("CREATE INDEX record_authors_author ON record_authors(author_id)")
+    for facet in FACETS:
+        db.execute(f"CREATE TABLE {facet} (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE)")
+        db.execute(
+            f"""
+            CREATE TABLE record_{facet} (
+                record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                {facet}_id INTEGER NOT NULL REFERENCES {facet}(id),
+                PRIMARY KEY (record_id, position),
+                UNIQUE (record_id, {facet}_id)
+            )"""
+        )
+        db.execute(f"CREATE INDEX record_{facet}_name ON record_{facet}({facet}_id)")
+    columns = ", ".join(name for name, _ in FTS_COLUMNS)
+    # Diacritics folded so that "ruckle" finds Rücklé; porter so that "tune" finds "tuning".
+    db.execute(
+        f"CREATE VIRTUAL TABLE records_fts USING fts5({columns}, "
+        "tokenize = 'porter unicode61 remove_diacritics 2')"
+    )
+
+
+MIGRATIONS = (m001_initial,)
+MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
+
+
+def migrations() -> Migrations:
+    from sqlite_utils.migrations import Migrations
+
+    registry = Migrations(MIGRATION_SET)
+    for migration in MIGRATIONS:
+        registry()(migration)
+    return registry

@@ -1,0 +1,31 @@
+"""Small text normalisations shared by keys, search and matching."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Letters that NFKD does not decompose into a base letter plus accents.
+_LATIN_EXTRA = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d"}
+)
+
+
+def strip_accents(text: str) -> str:
+    """``Rücklé`` → ``Ruckle``; letters of other scripts are kept as they are."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def ascii_fold(text: str) -> str:
+    """Accents dropped and anything still outside ASCII removed (for citation keys)."""
+    return strip_accents(text).encode("ascii", "ignore").decode("ascii")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces: how names are compared (``muller`` finds Müller)."""
+    return " ".join(strip_accents(text).casefold().split())
+
+
+def normalise_title(title: str) -> str:
+    """A title reduced to its words, for telling whether two titles name the same work."""
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(title)).split())

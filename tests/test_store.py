@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from llmref.errors import NotFoundError, StoreError, UsageError
+from llmref.models import Record
+from llmref.store import schema
+from llmref.store.library import Library
+from llmref.store.query import Filters, parse_years
+
+from .conftest import ADALORA, FIXTURE_RECORDS, LORA
+
+
+def keys_of(records) -> list[str]:
+    return [r.key for r in records]
+
+
+def test_a_new_library_holds_the_seed_with_keys(library: Library) -> None:
+    assert library.keys() == [
+        "hu2021lora",
+        "zhang2023adaptive",
+        "li2021prefixtuning",
+        "pfeiffer2021adapterfusion",
+        "peft",
+        "towards",
+    ]
+
+
+def test_records_come_back_exactly_as_stored(library: Library) -> None:
+    for original, key in zip(FIXTURE_RECORDS, library.keys(), strict=True):
+        assert library.get(key) == original.with_(key=key)
+    assert library.get("hu2021lora") == LORA.with_(key="hu2021lora")
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "hu2021lora",
+        "HU2021LORA",
+        "2106.09685",
+        "2106.09685v2",
+        "arXiv:2106.09685",
+        "https://arxiv.org/abs/2106.09685v1",
+        "https://arxiv.org/pdf/2106.09685.pdf",
+        "10.48550/arXiv.2106.09685",
+    ],
+)
+def test_find_accepts_a_key_or_any_form_of_the_arxiv_id(library: Library, ref: str) -> None:
+    assert library.find(ref).key == "hu2021lora"
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["2021.acl-long.353", "https://aclanthology.org/2021.acl-long.353.pdf", "10.18653/v1/2021.acl-long.353"],
+)
+def test_find_accepts_acl_ids_and_their_doi(library: Library, ref: str) -> None:
+    assert library.find(ref).key == "li2021prefixtuning"
+
+
+def test_find_by_url(library: Library) -> None:
+    assert library.find("https://www.github.com/huggingface/peft/").key == "peft"
+
+
+def test_unknown_key_suggests_close_matches(library: Library) -> None:
+    with pytest.raises(NotFoundError) as err:
+        library.find("hu2021lroa")
+    assert "hu2021lora" in (err.value.hint or "")
+
+
+def test_search_puts_title_matches_first_and_finds_compound_names(library: Library) -> None:
+    hits = library.search("lora")
+    assert keys_of(h.record for h in hits)[:2] == ["hu2021lora", "zhang2023adaptive"]
+    assert "peft" in keys_of(h.record for h in hits)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "GPT-4",
+        "low-rank",
+        "chain-of-thought",
+        '"unbalanced',
+        "AND",
+        "OR lora",
+        "NOT",
+        "a:b",
+        "lora*",
+        "x' OR 1=1",
+    ],
+)
+def test_any_text_is_a_query(library: Library, query: str) -> None:
+    library.search(query)
+
+
+@pytest.mark.parametrize("query", ["*", "   ", '"', "-", "("])
+def test_a_query_without_words_is_a_usage_error(library: Library, query: str) -> None:
+    with pytest.raises(UsageError):
+        library.search(query)
+
+
+def test_search_matches_hyphenated_words_as_phrases(library: Library) -> None:
+    assert keys_of(h.record for h in library.search("low-rank")) == ["hu2021lora"]
+
+
+def test_search_folds_accents_and_finds_chinese(library: Library) -> None:
+    assert keys_of(h.record for h in library.search("ruckle")) == ["pfeiffer2021adapterfusion"]
+    assert "hu2021lora" in keys_of(h.record for h in library.search("情况"))
+    assert keys_of(h.record for h in library.search("家族")) == ["pfeiffer2021adapterfusion"]
+
+
+def test_raw_queries_allow_fts_syntax_and_report_mistakes(library: Library) -> None:
+    assert set(keys_of(h.record for h in library.search("prefix OR adaptive", raw=True))) >= {
+        "li2021prefixtuning",
+        "zhang2023adaptive",
+    }
+    with pytest.raises(UsageError):
+        library.search('lora AND ("x', raw=True)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(tags=("lora",)), ["hu2021lora"]),
+        (Filters(authors=("liang",)), ["li2021prefixtuning"]),
+        (Filters(authors=("RUCKLE",)), ["pfeiffer2021adapterfusion"]),
+        (
+            Filters(year_from=2021, year_to=2021),
+            ["hu2021lora", "li2021prefixtuning", "pfeiffer2021adapterfusion"],
+        ),
+        (Filters(year_from=2022), ["zhang2023adaptive"]),
+        (Filters(venue="acl"), ["li2021prefixtuning"]),
+        (Filters(models=("gpt2",)), ["hu2021lora", "li2021prefixtuning"]),
+        (Filters(tasks=("summar",)), ["li2021prefixtuning"]),
+        (Filters(sections=("Adapter",)), ["pfeiffer2021adapterfusion"]),
+        (Filters(sections=("统一",)), ["towards"]),
+        (Filters(kind="tool"), ["peft"]),
+        (Filters(models=("gpt2",), tasks=("glue",)), ["hu2021lora"]),
+        (Filters(tags=("100%_",)), []),
+    ],
+)
+def test_list_filters(library: Library, filters: Filters, expected: list[str]) -> None:
+    assert keys_of(library.list(filters)) == expected
+
+
+def test_filters_combine_with_a_query(library: Library) -> None:
+    assert keys_of(h.record for h in library.search("tuning", Filters(venue="ACL"))) == ["li2021prefixtuning"]
+
+
+def test_list_sorts(library: Library) -> None:
+    assert keys_of(library.list(sort="year", reverse=True))[0] == "zhang2023adaptive"
+    assert keys_of(library.list(sort="key"))[0] == "hu2021lora"
+    with pytest.raises(UsageError):
+        library.list(sort="colour")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2021", (2021, 2021)), ("2021-2023", (2021, 2023)), ("2021-", (2021, None)), ("-2020", (None, 2020))],
+)
+def test_parse_years(text: str, expected: tuple) -> None:
+    assert parse_years(text) == expected
+
+
+@pytest.mark.parametrize("text", ["202", "twenty", "2023-2021", "-"])
+def test_bad_years_are_usage_errors(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_years(text)
+
+
+def test_unknown_kind_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        Filters(kind="poem")
+
+
+def test_facet_counts(library: Library) -> None:
+    assert ("GPT2 M/L", 2) in library.facet_counts("models")
+    assert library.facet_counts("tags")[0][1] == 1
+
+
+def test_a_colliding_key_gets_a_suffix_and_the_first_keeps_its_own(library: Library) -> None:
+    other = Record(title="LoRA Learns Less and Forgets Less", authors=("Dan Hu",), year=2021)
+    stored = library.insert(other)
+    assert stored.key == "hu2021lorab"
+    assert library.get("hu2021lora").title.startswith("LoRA: Low-Rank")
+
+
+def test_editing_a_title_keeps_the_key(library: Library) -> None:
+    lora = library.get("hu2021lora")
+    library.save(lora.with_(title="Completely Different Title", tags=("LoRA", "PEFT")))
+    again = library.get("hu2021lora")
+    assert again.title == "Completely Different Title"
+    assert again.tags == ("LoRA", "PEFT")
+    assert keys_of(h.record for h in library.search("completely")) == ["hu2021lora"]
+    assert library.search("low-rank", limit=5) == []
+
+
+def test_an_identifier_belongs_to_one_record(library: Library) -> None:
+    with pytest.raises(UsageError, match="hu2021lora"):
+        library.insert(Record(title="Copy", arxiv_id="2106.09685"))
+    assert len(library.keys()) == len(FIXTURE_RECORDS)
+
+
+def test_a_failed_save_changes_nothing(library: Library) -> None:
+    ada = library.get("zhang2023adaptive")
+    with pytest.raises(UsageError):
+        library.save(ada.with_(title="Changed", arxiv_id="2106.09685"))
+    assert library.get("zhang2023adaptive") == ada
+
+
+def test_delete_removes_the_record_and_its_index_entries(library: Library) -> None:
+    library.delete_many(["hu2021lora"])
+    assert library.get("hu2021lora") is None
+    assert library.find("zhang2023adaptive")
+    assert all(h.record.key != "hu2021lora" for h in library.search("lora"))
+    assert library.record_ids_for("arxiv", "2106.09685") == []
+    assert all(name != "RoBERTa" for name, _ in library.facet_counts("models"))
+
+
+def test_stats(library: Library) -> None:
+    stats = library.stats()
+    assert stats["records"] == len(FIXTURE_RECORDS)
+    assert stats["kinds"] == {"paper": 5, "tool": 1}
+    assert stats["identifiers"] == {"acl": 2, "arxiv": 2}
+    assert stats["without_identifier"] == 1
+    assert stats["todo"] == 1
+
+
+def test_the_database_uses_wal_and_foreign_keys(library: Library, db_path: Path) -> None:
+    assert library.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert library.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_failing_seed_leaves_no_database_behind(db_path: Path) -> None:
+    broken = (LORA, Record(title="Duplicate id", arxiv_id="2106.09685"))
+    with pytest.raises(UsageError):
+        Library.open(db_path, seed=broken)
+    assert not db_path.exists()
+    assert list(db_path.parent.glob(f".{db_path.name}*")) == []
+
+
+def test_a_library_from_a_newer_llmref_is_refused_and_untouched(library: Library, db_path: Path) -> None:
+    library.conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, 'm999_future', 'x')",
+        [schema.MIGRATION_SET],
+    )
+    library.conn.commit()
+    library.close()
+    before = db_path.read_bytes()
+    with pytest.raises(StoreError, match="newer llmref"):
+        Library.open(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_a_foreign_sqlite_file_is_refused(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE photos (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not an llmref library"):
+        Library.open(db_path)
+
+
+def test_a_file_that_is_not_sqlite_is_refused(db_path: Path) -> None:
+    db_path.write_text("@article{x, title={Not a database}}\n")
+    with pytest.raises(StoreError):
+        Library.open(db_path)
+    assert db_path.read_text().startswith("@article")
+
+
+def test_an_old_schema_is_migrated_on_open(db_path: Path) -> None:
+    # A library with no migrations applied yet but the bookkeeping table present, as an
+    # interrupted first migration would leave it.
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE _sqlite_migrations (migration_set TEXT, name TEXT, applied_at TEXT)")
+    conn.commit()
+    conn.close()
+    with Library.open(db_path) as lib:
+        assert lib.keys() == []
+        lib.insert(ADALORA)
+        assert lib.find("2303.10512").key == "zhang2023adaptive"
