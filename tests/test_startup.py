@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from llmref.models import Record
+from llmref.store.library import Library
+
 HEAVY = ("arxiv", "httpx", "bibtexparser", "requests", "sqlite_utils")
 
 PROBE = """
@@ -43,15 +46,19 @@ def test_reading_commands_do_not_import_heavy_modules(args: list[str], tmp_path:
 
 
 def test_json_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    # Enough records that the JSON is far bigger than a pipe's buffer, so the writer does hit
+    # the closed pipe, as in `llmref list --json | head -c 100`.
     db = tmp_path / "lib.db"
+    many = [Record(title=f"Paper number {i} on low-rank adaptation", year=2020 + i % 5) for i in range(400)]
+    Library.open(db, seed=many).close()
     producer = subprocess.Popen(
-        [sys.executable, "-m", "llmref", "--db", str(db), "search", "lora", "--json"],
+        [sys.executable, "-m", "llmref", "--db", str(db), "list", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert producer.stdout is not None
-    producer.stdout.read(100)
+    assert producer.stdout is not None and producer.stderr is not None
+    assert len(producer.stdout.read(100)) == 100
     producer.stdout.close()
-    stderr = producer.stderr.read().decode() if producer.stderr else ""
-    producer.wait(timeout=30)
-    assert "Traceback" not in stderr
+    stderr = producer.stderr.read().decode()
+    assert producer.wait(timeout=30) == 0
+    assert "Traceback" not in stderr and "Error" not in stderr

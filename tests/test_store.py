@@ -4,6 +4,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmref.errors import NotFoundError, StoreError, UsageError
 from llmref.models import Record
@@ -281,3 +283,12 @@ def test_an_old_schema_is_migrated_on_open(db_path: Path) -> None:
         assert lib.keys() == []
         lib.insert(ADALORA)
         assert lib.find("2303.10512").key == "zhang2023adaptive"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=40))
+def test_no_typed_text_makes_search_fail(library: Library, query: str) -> None:
+    try:
+        library.search(query)
+    except UsageError:
+        assert not any(ch.isalnum() for ch in query)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from importlib.resources import files
 from pathlib import Path
 
 from .errors import UsageError
@@ -18,6 +17,8 @@ SEED_RESOURCE = "data/seed.json"
 
 def bundled_records() -> Iterator[Record]:
     """The curated library shipped inside the package (``data/seed.json``)."""
+    from importlib.resources import files
+
     data = json.loads(files("llmref").joinpath(SEED_RESOURCE).read_text(encoding="utf-8"))
     for item in data:
         yield Record.from_dict(item)

@@ -14,8 +14,9 @@ def run(argv: list[str] | None = None) -> None:
     if args == ["--version"]:
         print(f"llmref {__version__}")
         return
-    from .app import app
+    from .app import app, only_command_in
 
+    only_command_in(args)
     try:
         app(args=args, prog_name="llmref")
     except BrokenPipeError:

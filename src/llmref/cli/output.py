@@ -56,42 +56,45 @@ def record_json(record: Record, **extra: Any) -> dict[str, Any]:
 
 
 def authors_short(record: Record) -> str:
-    if not record.authors:
-        return ""
-    if len(record.authors) > 1 or record.authors_truncated:
-        return f"{record.authors[0]} et al."
-    return record.authors[0]
+    """How a citation names the authors: "Hu et al.", "Li and Liang", "Lester"."""
+    from ..keys import family_name
+
+    names = [family_name(a) for a in record.authors]
+    if len(names) > 2 or (names and record.authors_truncated):
+        return f"{names[0]} et al."
+    return " and ".join(names)
 
 
 def records_table(records: Sequence[Record], *, caption: str | None = None) -> None:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
+    from . import table
 
-    table = Table(box=box.SIMPLE_HEAD, caption=caption, caption_justify="left", pad_edge=False, show_edge=False)
-    table.add_column("Key", style="cyan", no_wrap=True)
-    table.add_column("Year", justify="right", no_wrap=True)
-    # The title takes whatever width the other columns leave.
-    table.add_column("Title", ratio=1, min_width=20)
-    table.add_column("Authors", max_width=24)
-    table.add_column("Venue")
-    table.add_column("Tags", style="green", max_width=24)
-    for r in records:
-        table.add_row(
-            Text(r.key or ""),
-            Text(str(r.year) if r.year else ""),
-            Text(r.title, style="bold" if r.kind == "paper" else "") + _kind_suffix(r),
-            Text(authors_short(r)),
-            Text(r.venue or ""),
-            Text(", ".join(r.tags)),
-        )
-    stdout().print(table)
-
-
-def _kind_suffix(record: Record) -> Any:
-    from rich.text import Text
-
-    return Text(f" ({record.kind})", style="dim") if record.kind != "paper" else Text("")
+    width = table.terminal_width()
+    columns = [
+        table.Column("Key", style="cyan", wrap=False),
+        table.Column("Year", wrap=False, align_right=True),
+        table.Column("Title", flexible=True),
+        table.Column("Authors", max_width=16),
+        table.Column("Venue", wrap=False),
+        table.Column("Tags", style="green", max_width=24),
+    ]
+    rows = [
+        [
+            r.key or "",
+            str(r.year or ""),
+            r.title + (f" ({r.kind})" if r.kind != "paper" else ""),
+            authors_short(r),
+            r.venue or "",
+            ", ".join(r.tags),
+        ]
+        for r in records
+    ]
+    # When a Tags column would leave the title too little room, tags go under the title.
+    if table.widths(columns, rows, width)[2] < 30:
+        columns = [*columns[:2], table.Column("Title / tags", flexible=True), *columns[3:5]]
+        rows = [[*row[:2], row[2] + ("\n" + row[5] if row[5] else ""), *row[3:5]] for row in rows]
+    text = table.render(columns, rows, width=width, colour=table.use_colour())
+    sys.stdout.write(text + (f"{caption}\n" if caption else ""))
+    sys.stdout.flush()
 
 
 def record_detail(record: Record) -> None:

@@ -6,21 +6,29 @@ CJK characters) is done to the query in the same way.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
 from ..errors import UsageError
 
+
 # unicode61 keeps a run of CJK characters as one token; spacing them out lets "家族" match
 # "Adapter家族" as a two-character phrase.
-_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
+@functools.cache
+def _cjk() -> re.Pattern[str]:
+    return re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af])")
+
+
 # Where a compound name starts a new part: AdaLoRA → LoRA, HuggingGPT → GPT, GPT4All → All.
 _PART_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
 def index_text(text: str | None) -> str:
-    return _CJK.sub(r" \1 ", text or "")
+    text = text or ""
+    # Most text is ASCII; skip the regex (and its compilation) for it.
+    return text if text.isascii() else _cjk().sub(r" \1 ", text)
 
 
 def subwords(texts: Iterable[str]) -> str:
@@ -47,7 +55,9 @@ def match_expression(query: str, *, raw: bool = False) -> str:
             raise UsageError("The query is empty.", "Give some words to search for.")
         return index_text(query)
     phrases = []
-    for word in query.split():
+    # Control characters (a NUL ends the string for SQLite's parser) separate words.
+    printable = "".join(ch if ch.isprintable() else " " for ch in query)
+    for word in printable.split():
         if not any(ch.isalnum() for ch in word):
             continue
         phrases.append('"' + index_text(word).replace('"', '""') + '"*')

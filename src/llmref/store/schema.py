@@ -114,10 +114,10 @@ def m001_initial(db: Database) -> None:
         )
         db.execute(f"CREATE INDEX record_{facet}_name ON record_{facet}({facet}_id)")
     columns = ", ".join(name for name, _ in FTS_COLUMNS)
-    # Diacritics folded so that "ruckle" finds Rücklé; porter so that "tune" finds "tuning".
+    # Diacritics folded so that "ruckle" finds Rücklé. No stemmer: queries match as prefixes
+    # instead, and porter would make "adapter" find "adaptive" (both stem to "adapt").
     db.execute(
-        f"CREATE VIRTUAL TABLE records_fts USING fts5({columns}, "
-        "tokenize = 'porter unicode61 remove_diacritics 2')"
+        f"CREATE VIRTUAL TABLE records_fts USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2')"
     )
 
 
