@@ -292,3 +292,40 @@ def test_no_typed_text_makes_search_fail(library: Library, query: str) -> None:
         library.search(query)
     except UsageError:
         assert not any(ch.isalnum() for ch in query)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("database is locked", "busy"),
+        ("attempt to write a readonly database", "read-only"),
+        ("database or disk is full", "Cannot write"),
+    ],
+)
+def test_sqlite_write_failures_become_store_errors(message: str, expected: str) -> None:
+    from llmref.store.library import _unwritable
+
+    error = _unwritable(Path("lib.db"), sqlite3.OperationalError(message))
+    assert isinstance(error, StoreError)
+    assert expected in error.message and error.hint
+
+
+def test_a_write_blocked_by_another_writer_is_a_store_error(library: Library, db_path: Path) -> None:
+    other = sqlite3.connect(db_path, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        library.conn.execute("PRAGMA busy_timeout = 0")
+        with pytest.raises(StoreError, match="busy"):
+            library.update("hu2021lora", lambda r: r.with_(tags=("X",)))
+    finally:
+        other.rollback()
+        other.close()
+    assert library.get("hu2021lora").tags == ("LoRA",)
+
+
+def test_title_matches_come_before_any_other_match(library: Library) -> None:
+    # peft's notes say "Tuning" three times and the PEFT section's heading says it too; the
+    # two titles say it once.
+    keys = keys_of(h.record for h in library.search("tuning"))
+    assert set(keys[:2]) == {"li2021prefixtuning", "zhang2023adaptive"}
+    assert "peft" in keys[2:]

@@ -1,12 +1,10 @@
-"""Where llmref keeps its things, from the environment (``LLMREF_*``) or platformdirs defaults."""
+"""Where llmref keeps its things by default (platformdirs); the CLI's ``--db`` / ``LLMREF_DB`` override it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 APP_NAME = "llmref"
-DB_ENV = "LLMREF_DB"
 DB_FILENAME = "library.db"
 
 
@@ -17,8 +15,5 @@ def data_dir() -> Path:
 
 
 def default_db_path() -> Path:
-    """``$LLMREF_DB`` if set, else ``library.db`` in the user data directory."""
-    env = os.environ.get(DB_ENV)
-    if env:
-        return Path(env).expanduser()
+    """``library.db`` in the user data directory (``--db`` and ``LLMREF_DB`` come first)."""
     return data_dir() / DB_FILENAME

@@ -11,17 +11,19 @@ import re
 from collections.abc import Callable, Iterable
 
 from .models import Record
-from .text import ascii_fold
+from .text import NAME_PARTICLES, ascii_fold
 
 # Short words that never make a readable key; "towards" and "beyond" stay, as Google Scholar does.
 _SKIP_WORDS = frozenset("a an the on of in for to and with at by from as is are".split())
-# Lower-case name particles that belong to the family name ("Oskar van der Wal" → vanderwal).
-_PARTICLES = frozenset("van von der den de del della di da du le la dos das ter ten".split())
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
 
 
+#: Longest family name or title word a key takes, so a pathological title cannot make a huge key.
+_PART_MAX = 20
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())[:_PART_MAX]
 
 
 def family_name(author: str) -> str:
@@ -30,7 +32,7 @@ def family_name(author: str) -> str:
     if not parts:
         return ""
     i = len(parts) - 1
-    while i > 0 and parts[i - 1] in _PARTICLES:
+    while i > 0 and parts[i - 1] in NAME_PARTICLES:
         i -= 1
     return " ".join(parts[i:])
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from .errors import UsageError
+
 #: What a record is. A curated list links papers, but also models and projects, blog posts,
 #: datasets, tools, online demos and articles; each becomes a record and ``kind`` tells them apart.
 KINDS = ("paper", "model", "project", "blog", "dataset", "tool", "demo", "article")
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise UsageError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
+    return kind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,13 +50,17 @@ class Record:
     todo: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        check_kind(self.kind)
 
     @property
     def identified(self) -> bool:
         """Whether anything points at the work itself (an id or a link), not just its title."""
         return bool(self.arxiv_id or self.doi or self.acl_id or self.urls)
+
+    def identifiers(self) -> list[tuple[str, str]]:
+        """``(scheme, value)`` for each id the record has; DOIs lower-cased, as they compare."""
+        found = [("arxiv", self.arxiv_id), ("doi", self.doi.lower() if self.doi else None), ("acl", self.acl_id)]
+        return [(scheme, value) for scheme, value in found if value]
 
     def url(self, label: str) -> str | None:
         return dict(self.urls).get(label)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .keys import assign_keys
-from .models import KINDS, Record
+from .models import Record, check_kind
 from .store.library import Library
 from .text import normalise_title
 
@@ -48,13 +48,15 @@ def curated_records(list_text: str, previous: Iterable[Record] = ()) -> list[Rec
 
 
 def _identities(record: Record) -> list[tuple[str, str]]:
-    found = [
-        (scheme, value) for scheme, value in (("arxiv", record.arxiv_id), ("acl", record.acl_id)) if value
+    # Not the kind: it follows the section a record sits in, and renaming a heading must not
+    # make a work new.
+    from .ids import normalise_url
+
+    return [
+        *record.identifiers(),
+        ("title", normalise_title(record.title)),
+        *(("url", normalise_url(url)) for _, url in record.urls),
     ]
-    if record.doi:
-        found.append(("doi", record.doi.lower()))
-    found.append(("title", f"{record.kind}:{normalise_title(record.title)}"))
-    return found
 
 
 def seed_json(records: Iterable[Record]) -> str:
@@ -73,27 +75,39 @@ def init_library(path: Path, *, empty: bool = False) -> Library:
 
 
 def edit_tags(record: Record, changes: Sequence[str]) -> Record:
-    """Apply ``+Tag`` (or plain ``Tag``) and ``-Tag`` changes, in order, case-insensitively."""
+    """Apply ``+Tag`` (or plain ``Tag``) and ``-Tag`` changes, in order, case-insensitively.
+
+    Adding a tag the record has, or removing one it lacks, changes nothing: the outcome the user
+    asked for already holds.
+    """
     tags = list(record.tags)
     for change in changes:
+        if change.startswith("--"):
+            raise UsageError(
+                f"{change!r} is not a tag change.",
+                "Options go before the key (llmref tag --help); write -Tag to remove a tag.",
+            )
         op, name = (change[0], change[1:]) if change[:1] in "+-" else ("+", change)
         name = name.strip()
         if not name:
             raise UsageError(f"{change!r} names no tag.", "Write +Tag to add a tag and -Tag to remove one.")
-        present = [t for t in tags if t.casefold() == name.casefold()]
+        present = any(t.casefold() == name.casefold() for t in tags)
         if op == "+" and not present:
             tags.append(name)
         elif op == "-":
-            if not present:
-                raise UsageError(f"{record.key} has no tag {name!r}.", _has("tags", record.tags))
             tags = [t for t in tags if t.casefold() != name.casefold()]
     return record.with_(tags=tuple(tags))
 
 
 def edit_note(record: Record, text: str, *, replace: bool = False) -> Record:
+    """Append ``text`` as a new paragraph of the notes, or replace them (``""`` clears them)."""
     text = text.strip("\n")
     if replace:
         return record.with_(notes=text)
+    if not text.strip():
+        raise UsageError(
+            "There is no text to add.", f'Write the note in quotes: llmref note {record.key} "…"'
+        )
     notes = record.notes.rstrip("\n")
     return record.with_(notes=f"{notes}\n\n{text}" if notes and text else notes or text)
 
@@ -110,7 +124,10 @@ def edit_fields(
     section: Sequence[str] | None = None,
     todo: bool | None = None,
 ) -> Record:
-    """Change curated fields; facets (models, tasks, datasets) gain and lose names, keeping order."""
+    """Change curated fields; facets (models, tasks, datasets) gain and lose names, keeping order.
+
+    As with tags, adding a name already there or dropping one that is not changes nothing.
+    """
     changes: dict[str, object] = {}
     for facet, names in (add or {}).items():
         current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
@@ -121,8 +138,6 @@ def edit_fields(
     for facet, names in (drop or {}).items():
         current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
         for name in names:
-            if name.casefold() not in {c.casefold() for c in current}:
-                raise UsageError(f"{record.key} has no {facet[:-1]} {name!r}.", _has(facet, current))
             current = [c for c in current if c.casefold() != name.casefold()]
         changes[facet] = tuple(current)
     if title is not None:
@@ -134,16 +149,9 @@ def edit_fields(
     if venue is not None:
         changes["venue"] = venue.strip() or None
     if kind is not None:
-        if kind not in KINDS:
-            raise UsageError(f"Unknown kind {kind!r}.", f"Use one of: {', '.join(KINDS)}.")
-        changes["kind"] = kind
+        changes["kind"] = check_kind(kind)
     if section is not None:
         changes["section"] = tuple(s.strip() for s in section if s.strip())
     if todo is not None:
         changes["todo"] = todo
     return record.with_(**changes)
-
-
-def _has(facet: str, names: Iterable[str]) -> str:
-    names = list(names)
-    return f"Its {facet}: {', '.join(names)}." if names else f"It has no {facet}."

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+#: Lower-case particles that belong to a family name ("Oskar van der Wal", "Yasmin bin Ali").
+NAME_PARTICLES = frozenset("van von der den de del della di da dos das du le la ter ten bin al".split())
+
 # Letters that NFKD does not decompose into a base letter plus accents.
 _LATIN_EXTRA = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d"}

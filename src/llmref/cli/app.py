@@ -101,7 +101,8 @@ def main(
 def _db_path(ctx: typer.Context) -> Path:
     from ..config import default_db_path
 
-    return ctx.find_root().obj or default_db_path()
+    given: Path | None = ctx.find_root().obj
+    return given.expanduser() if given else default_db_path()
 
 
 def _library(ctx: typer.Context) -> Any:
@@ -195,16 +196,21 @@ def search(
     """Search titles, authors, abstracts, tags, models, tasks and notes; best matches first.
 
     Any text is a valid query: GPT-4, low-rank and chain-of-thought are words, not syntax. Words
-    match as prefixes, so [bold]lora[/] finds LoRA and AdaLoRA. Without a query, lists what the
-    filters select.
+    match as prefixes, so [bold]lora[/] finds LoRA and AdaLoRA. Without a query (or with one that
+    has no words, such as *), lists what the filters select.
 
     Example: llmref search low-rank adaptation --year 2021-2023
     """
+    from ..store.fts import has_words
     from . import output
 
     filters = _filters(tag, author, year, venue, model, task, section, kind)
     library = _library(ctx)
     text = " ".join(query or [])
+    if text.strip() and not raw and not has_words(text):
+        # `llmref search '*'` asks for everything; say so rather than fail on punctuation.
+        output.message(f"{text.strip()!r} has no words to search for: listing what the filters select.")
+        text = ""
     if text.strip():
         hits = library.search(text, filters, limit=limit, raw=raw)
         records = [h.record for h in hits]
@@ -218,7 +224,7 @@ def search(
             return
     if not records:
         output.message(f"No records match{' ' + repr(text) if text.strip() else ''}.")
-        raise typer.Exit(1)
+        return
     output.records_table(records)
 
 
@@ -253,7 +259,7 @@ def list_(
         return
     if not records:
         output.message("No records match.")
-        raise typer.Exit(1)
+        return
     output.records_table(records, caption=f"{len(records)} record{'s' if len(records) != 1 else ''}")
 
 
@@ -342,10 +348,7 @@ def tag(
     from .. import services
     from . import output
 
-    library = _library(ctx)
-    record = library.find(ref)
-    updated = services.edit_tags(record, changes)
-    library.save(updated)
+    _, updated = _library(ctx).update(ref, lambda record: services.edit_tags(record, changes))
     output.message(f"{updated.key}: {', '.join(updated.tags) or 'no tags'}")
 
 
@@ -368,15 +371,24 @@ def note(
     from . import output
 
     library = _library(ctx)
-    record = library.find(ref)
     if text is None:
+        record = library.find(ref)
         if replace:
             raise UsageError("--replace needs the new text.", f'llmref note {record.key} "…" --replace')
         if record.notes:
             print(record.notes)
         return
-    library.save(services.edit_note(record, text, replace=replace))
-    output.message(f"{record.key}: notes {'replaced' if replace else 'updated'}")
+    before, after = library.update(ref, lambda record: services.edit_note(record, text, replace=replace))
+    done = (
+        "unchanged"
+        if after == before
+        else "cleared"
+        if not after.notes
+        else "replaced"
+        if replace
+        else "updated"
+    )
+    output.message(f"{after.key}: notes {done}")
 
 
 @command("set")
@@ -407,24 +419,21 @@ def set_(
     from .. import services
     from . import output
 
-    library = _library(ctx)
-    record = library.find(ref)
-    updated = services.edit_fields(
-        record,
-        add={"models": model, "tasks": task, "datasets": dataset},
-        drop={"models": drop_model, "tasks": drop_task, "datasets": drop_dataset},
-        title=title,
-        year=year,
-        venue=venue,
-        kind=kind,
-        todo=todo,
-        section=section.split(" > ") if section is not None else None,
+    before, after = _library(ctx).update(
+        ref,
+        lambda record: services.edit_fields(
+            record,
+            add={"models": model, "tasks": task, "datasets": dataset},
+            drop={"models": drop_model, "tasks": drop_task, "datasets": drop_dataset},
+            title=title,
+            year=year,
+            venue=venue,
+            kind=kind,
+            todo=todo,
+            section=section.split(" > ") if section is not None else None,
+        ),
     )
-    if updated == record:
-        output.message(f"{record.key}: nothing to change")
-        return
-    library.save(updated)
-    output.message(f"{record.key}: updated")
+    output.message(f"{after.key}: {'updated' if after != before else 'nothing to change'}")
 
 
 @command()

@@ -74,7 +74,7 @@ def records_table(records: Sequence[Record], *, caption: str | None = None) -> N
         table.Column("Year", wrap=False, align_right=True),
         table.Column("Title", flexible=True),
         table.Column("Authors", max_width=16),
-        table.Column("Venue", wrap=False),
+        table.Column("Venue", max_width=14),
         table.Column("Tags", style="green", max_width=24),
     ]
     rows = [

@@ -53,6 +53,7 @@ from urllib.parse import unquote, urlsplit
 
 from llmref.ids import arxiv_year, parse_acl, parse_arxiv, parse_doi
 from llmref.models import Record
+from llmref.text import NAME_PARTICLES
 
 # --------------------------------------------------------------------------------------------
 # Lines
@@ -546,12 +547,6 @@ def _plain(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Authors
 
-# fmt: off
-_PARTICLES = frozenset({
-    "van", "von", "der", "den", "de", "del", "della", "da", "di", "dos", "du", "la", "le", "ter",
-    "ten", "bin", "al",
-})
-# fmt: on
 _NAME_TOKEN = re.compile(r"^[A-ZÀ-ÖØ-ÞĀ-Ž][A-Za-zÀ-ÖØ-öø-ÿĀ-ɏ'’.\-]*$")
 _FAMILY_INITIALS = re.compile(r"^(?P<family>\S{2,})\s+(?P<initials>[A-Z]{1,3}\.?)$")
 _ET_AL = re.compile(r",?\s*\bet\.?\s*al\b\.?|,?\s*等\s*$", re.IGNORECASE)
@@ -624,7 +619,7 @@ def _is_name(chunk: str) -> bool:
     tokens = chunk.split()
     if not 1 <= len(tokens) <= 6:
         return False
-    return all(_NAME_TOKEN.match(t) or t.lower() in _PARTICLES for t in tokens) and any(
+    return all(_NAME_TOKEN.match(t) or t.lower() in NAME_PARTICLES for t in tokens) and any(
         len(t.strip(".")) > 1 for t in tokens
     )
 

@@ -43,6 +43,11 @@ def subwords(texts: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(parts))
 
 
+def has_words(query: str) -> bool:
+    """Whether ``query`` has anything to search for (``*`` or ``"`` alone do not)."""
+    return any(ch.isalnum() for ch in query)
+
+
 def match_expression(query: str, *, raw: bool = False) -> str:
     """An FTS5 MATCH expression for what a user typed.
 
@@ -58,7 +63,7 @@ def match_expression(query: str, *, raw: bool = False) -> str:
     # Control characters (a NUL ends the string for SQLite's parser) separate words.
     printable = "".join(ch if ch.isprintable() else " " for ch in query)
     for word in printable.split():
-        if not any(ch.isalnum() for ch in word):
+        if not has_words(word):
             continue
         phrases.append('"' + index_text(word).replace('"', '""') + '"*')
     if not phrases:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,9 +26,6 @@ from .query import NO_FILTERS, SORTS, Filters
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-#: Identifier schemes a record's own fields map to.
-_ID_FIELDS = (("arxiv", "arxiv_id"), ("doi", "doi"), ("acl", "acl_id"))
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,9 @@ class Library:
         an interrupted first run never leaves a half-filled database behind.
         """
         path = Path(path)
-        if not path.exists():
+        # An empty file is what `touch` or a crashed editor leaves: nothing to keep, so it is
+        # treated like a missing one.
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
             cls.create(path, seed or ())
         conn = _connect(path)
         library = cls(conn, path)
@@ -68,8 +67,9 @@ class Library:
 
     @classmethod
     def create(cls, path: Path, seed: Iterable[Record] = ()) -> None:
-        """Write a new library at ``path`` (which must not exist) holding ``seed``."""
-        if path.exists():
+        """Write a new library at ``path`` (which must not exist, or be empty) holding ``seed``."""
+        replacing_empty = path.is_file() and path.stat().st_size == 0
+        if path.exists() and not replacing_empty:
             raise StoreError(f"{path} already exists.", "Choose another --db path, or remove the file first.")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,13 +86,20 @@ class Library:
                 library.conn.execute("PRAGMA journal_mode = WAL")
             finally:
                 library.close()
-            os.replace(tmp, path)
+            if replacing_empty:
+                os.replace(tmp, path)
+            else:
+                _move_if_absent(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
 
     def _migrate(self) -> None:
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"Cannot read {self.path}: {exc}.", "Check the permissions of the file and its folder."
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not an llmref library ({exc}).", "Point --db or LLMREF_DB at another file."
@@ -118,7 +125,10 @@ class Library:
                 "Upgrade llmref (pip install -U llmref); this version will not modify the library.",
             )
         if len(applied) < len(schema.MIGRATION_NAMES):
-            schema.migrations().apply(self.db)
+            try:
+                schema.migrations().apply(self.db)
+            except sqlite3.OperationalError as exc:
+                raise _unwritable(self.path, exc) from exc
 
     @property
     def db(self) -> Database:
@@ -140,9 +150,39 @@ class Library:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all."""
-        with self.db.atomic():
-            yield
+        """All writes inside happen together or not at all.
+
+        ``BEGIN IMMEDIATE`` takes the write lock before anything is read, so that two processes
+        editing the same record queue up (busy timeout) instead of one overwriting the other's
+        change, or failing at once when a read transaction cannot be upgraded.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _unwritable(self.path, exc) from exc
+        try:
+            with self.db.atomic():
+                yield
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self.conn.rollback()
+            raise _unwritable(self.path, exc) from exc
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
+        """Find a record, change it and save it in one transaction; returns (before, after)."""
+        with self.transaction():
+            before = self.find(ref)
+            after = change(before)
+            if after != before:
+                self.save(after)
+        return before, after
 
     @property
     def schema_version(self) -> str:
@@ -222,12 +262,15 @@ class Library:
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
         weights = ", ".join(str(w) for _, w in schema.FTS_COLUMNS)
+        # Column weights only tilt bm25; a record whose title holds every word must still come
+        # before one that mentions them in its notes, so title matches form a tier of their own.
+        title_tier = "r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)" if not raw else "0"
         sql = (
-            f"SELECT r.id, bm25(records_fts, {weights}) AS score FROM records_fts"
+            f"SELECT r.id, bm25(records_fts, {weights}) AS score, {title_tier} AS in_title FROM records_fts"
             f" JOIN records r ON r.id = records_fts.rowid"
-            f" WHERE records_fts MATCH ? AND {where} ORDER BY score, r.id"
+            f" WHERE records_fts MATCH ? AND {where} ORDER BY in_title DESC, score, r.id"
         )
-        args: list[Any] = [match, *params]
+        args: list[Any] = [*([f"title : ({match})"] if not raw else []), match, *params]
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
@@ -450,7 +493,7 @@ class Library:
         )
 
     def _check_identifiers_free(self, record: Record, own_id: int | None) -> None:
-        for scheme, value in _identifiers(record):
+        for scheme, value in record.identifiers():
             row = self.conn.execute(
                 "SELECT r.key, r.id FROM identifiers i JOIN records r ON r.id = i.record_id"
                 " WHERE i.scheme = ? AND i.value = ?",
@@ -483,7 +526,7 @@ class Library:
 
         db = self.db
         db["identifiers"].insert_all(
-            {"scheme": scheme, "value": value, "record_id": rid} for scheme, value in _identifiers(record)
+            {"scheme": scheme, "value": value, "record_id": rid} for scheme, value in record.identifiers()
         )
         db["urls"].insert_all(
             {"record_id": rid, "position": i, "label": label, "url": url, "normalized": normalise_url(url)}
@@ -516,6 +559,27 @@ class Library:
             self.conn.execute(f"DELETE FROM {facet} WHERE id NOT IN (SELECT {facet}_id FROM record_{facet})")
 
 
+def _move_if_absent(tmp: Path, path: Path) -> None:
+    """Put the finished library in place, unless another process got there first (then use theirs)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    except OSError:
+        # Filesystems without hard links: a rename, which could replace a concurrent first run's file.
+        if not path.exists():
+            os.replace(tmp, path)
+
+
+def _unwritable(path: Path, exc: sqlite3.OperationalError) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is busy: another llmref is writing to it.", "Try again in a moment.")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only.", "Check the permissions of the file and its folder.")
+    return StoreError(f"Cannot write to {path}: {text}.", "Check the disk space and the file's permissions.")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=5.0)
@@ -532,16 +596,8 @@ def _now() -> str:
 
 
 def _id_value(scheme: str, value: str) -> str:
-    # DOIs are case-insensitive (the DOI Handbook); store and look them up in lower case.
+    # DOIs are case-insensitive (the DOI Handbook); they are stored and looked up in lower case.
     return value.lower() if scheme == "doi" else value
-
-
-def _identifiers(record: Record) -> list[tuple[str, str]]:
-    return [
-        (scheme, _id_value(scheme, getattr(record, field)))
-        for scheme, field in _ID_FIELDS
-        if getattr(record, field)
-    ]
 
 
 def _fts_values(record: Record) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..models import KINDS
+from ..models import check_kind
 from ..text import fold
 
 SORTS = ("added", "key", "year", "title")
@@ -27,8 +27,8 @@ class Filters:
     kind: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind is not None and self.kind not in KINDS:
-            raise UsageError(f"Unknown kind {self.kind!r}.", f"Use one of: {', '.join(KINDS)}.")
+        if self.kind is not None:
+            check_kind(self.kind)
 
     def where(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``records r`` (``1`` when nothing is filtered) and its parameters."""
