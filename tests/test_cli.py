@@ -330,3 +330,33 @@ def test_a_db_path_with_a_tilde_is_expanded(tmp_path: Path, isolated: Path) -> N
     result = CliRunner().invoke(app, ["stats", "--json"], env={"LLMREF_DB": "~/papers/lib.db"})
     assert result.exit_code == 0, result.output
     assert Path(json.loads(result.stdout)["path"]) == isolated / "papers" / "lib.db"
+
+
+@pytest.mark.parametrize(("answer", "removed"), [("y", True), ("n", False)])
+def test_rm_on_a_terminal_asks_first(tmp_path: Path, answer: str, removed: bool) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "lib.db"
+    assert CliRunner().invoke(app, ["--db", str(db), "init"]).exit_code == 0
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmref", "--db", str(db), "rm", "hu2021lora"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"Remove 1 record" not in seen and time.monotonic() < deadline:
+        seen += os.read(leader, 1024)
+    assert b"hu2021lora" in seen
+    os.write(leader, answer.encode() + b"\n")
+    assert proc.wait(timeout=30) == (0 if removed else 1)
+    os.close(leader)
+    shown = CliRunner().invoke(app, ["--db", str(db), "show", "hu2021lora"])
+    assert (shown.exit_code == 3) is removed

@@ -54,7 +54,11 @@ def test_a_new_entry_never_takes_a_key_already_given() -> None:
 
 
 def test_renaming_a_section_keeps_the_keys_of_its_entries() -> None:
-    text = LIST.read_text(encoding="utf-8").replace("## Tools", "## Utilities").replace("## Base Models", "## LLMs")
+    text = (
+        LIST.read_text(encoding="utf-8")
+        .replace("## Tools", "## Utilities")
+        .replace("## Base Models", "## LLMs")
+    )
     keys = {r.title: r.key for r in curated_records(text, committed())}
     assert keys["peft"] == "peft"
     assert keys["ChatGLM: An Open Bilingual Dialogue Language Model"] == "chatglm"

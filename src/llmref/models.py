@@ -59,7 +59,11 @@ class Record:
 
     def identifiers(self) -> list[tuple[str, str]]:
         """``(scheme, value)`` for each id the record has; DOIs lower-cased, as they compare."""
-        found = [("arxiv", self.arxiv_id), ("doi", self.doi.lower() if self.doi else None), ("acl", self.acl_id)]
+        found = [
+            ("arxiv", self.arxiv_id),
+            ("doi", self.doi.lower() if self.doi else None),
+            ("acl", self.acl_id),
+        ]
         return [(scheme, value) for scheme, value in found if value]
 
     def url(self, label: str) -> str | None:
