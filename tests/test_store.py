@@ -329,3 +329,23 @@ def test_title_matches_come_before_any_other_match(library: Library) -> None:
     keys = keys_of(h.record for h in library.search("tuning"))
     assert set(keys[:2]) == {"li2021prefixtuning", "zhang2023adaptive"}
     assert "peft" in keys[2:]
+
+
+def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_records(db_path: Path) -> None:
+    from sqlite_utils import Database
+
+    old = Database(db_path)
+    schema.migrations().apply(old, stop_before="m002_arxiv_metadata")
+    old.execute(
+        "INSERT INTO records (key, kind, title, year, added, modified) VALUES (?, 'paper', ?, 2021, 'x', 'x')",
+        ["hu2021lora", "LoRA"],
+    )
+    old.execute("INSERT INTO identifiers (scheme, value, record_id) VALUES ('arxiv', '2106.09685', 1)")
+    old.conn.commit()
+    old.close()
+    with Library.open(db_path) as lib:
+        record = lib.find("2106.09685")
+        assert (record.key, record.title, record.categories, record.published) == ("hu2021lora", "LoRA", (), None)
+        lib.save(record.with_(published="2021-06-17", categories=("cs.CL",)))
+        assert lib.get("hu2021lora").categories == ("cs.CL",)
+        assert lib.schema_version == "m002_arxiv_metadata"

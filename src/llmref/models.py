@@ -48,6 +48,14 @@ class Record:
     notes: str = ""
     abstract: str | None = None
     todo: bool = False
+    #: arXiv's metadata: first (v1) and latest version dates as YYYY-MM-DD, categories with the
+    #: primary one first, the authors' comment and a journal reference.
+    published: str | None = None
+    updated: str | None = None
+    primary_category: str | None = None
+    categories: tuple[str, ...] = ()
+    comment: str | None = None
+    journal_ref: str | None = None
 
     def __post_init__(self) -> None:
         check_kind(self.kind)

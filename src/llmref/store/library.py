@@ -420,6 +420,12 @@ class Library:
                     notes=row["notes"],
                     abstract=row["abstract"],
                     todo=bool(row["todo"]),
+                    published=row["published"],
+                    updated=row["updated"],
+                    primary_category=row["primary_category"],
+                    categories=tuple(json.loads(row["categories"])),
+                    comment=row["comment"],
+                    journal_ref=row["journal_ref"],
                     **{facet: tuple(f[0] for f in facets[facet].get(rid, [])) for facet in schema.FACETS},
                 )
             )
@@ -518,6 +524,12 @@ class Library:
             "notes": record.notes,
             "todo": int(record.todo),
             "section": json.dumps(list(record.section), ensure_ascii=False),
+            "published": record.published,
+            "updated": record.updated,
+            "primary_category": record.primary_category,
+            "categories": json.dumps(list(record.categories)),
+            "comment": record.comment,
+            "journal_ref": record.journal_ref,
             "modified": _now(),
         }
 

@@ -121,7 +121,14 @@ def m001_initial(db: Database) -> None:
     )
 
 
-MIGRATIONS = (m001_initial,)
+def m002_arxiv_metadata(db: Database) -> None:
+    records = db["records"]
+    for column in ("published", "updated", "primary_category", "comment", "journal_ref"):
+        records.add_column(column, str)
+    records.add_column("categories", str, not_null_default="[]")
+
+
+MIGRATIONS = (m001_initial, m002_arxiv_metadata)
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
 
