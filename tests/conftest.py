@@ -16,7 +16,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.delenv("LLMREF_DB", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    for name in ("LLMREF_DB", "LLMREF_ARXIV_API_URL", "LLMREF_ARXIV_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
     return home
 
 

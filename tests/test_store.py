@@ -337,7 +337,8 @@ def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_recor
     old = Database(db_path)
     schema.migrations().apply(old, stop_before="m002_arxiv_metadata")
     old.execute(
-        "INSERT INTO records (key, kind, title, year, added, modified) VALUES (?, 'paper', ?, 2021, 'x', 'x')",
+        "INSERT INTO records (key, kind, title, year, added, modified)"
+        " VALUES (?, 'paper', ?, 2021, 'x', 'x')",
         ["hu2021lora", "LoRA"],
     )
     old.execute("INSERT INTO identifiers (scheme, value, record_id) VALUES ('arxiv', '2106.09685', 1)")
@@ -345,7 +346,12 @@ def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_recor
     old.close()
     with Library.open(db_path) as lib:
         record = lib.find("2106.09685")
-        assert (record.key, record.title, record.categories, record.published) == ("hu2021lora", "LoRA", (), None)
+        assert (record.key, record.title, record.categories, record.published) == (
+            "hu2021lora",
+            "LoRA",
+            (),
+            None,
+        )
         lib.save(record.with_(published="2021-06-17", categories=("cs.CL",)))
         assert lib.get("hu2021lora").categories == ("cs.CL",)
         assert lib.schema_version == "m002_arxiv_metadata"

@@ -32,3 +32,9 @@ class StoreError(LlmrefError):
     """The database cannot be used: newer schema, not a llmref database, unwritable location."""
 
     exit_code = 4
+
+
+class SourceError(LlmrefError):
+    """A metadata source (arXiv…) could not be reached or gave an unusable answer."""
+
+    exit_code = 5

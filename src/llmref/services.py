@@ -10,7 +10,7 @@ from .errors import UsageError
 from .keys import assign_keys
 from .models import Record, check_kind
 from .store.library import Library
-from .text import normalise_title
+from .text import add_paragraph, merge_names, normalise_title
 
 SEED_RESOURCE = "data/seed.json"
 
@@ -80,7 +80,7 @@ def edit_tags(record: Record, changes: Sequence[str]) -> Record:
     Adding a tag the record has, or removing one it lacks, changes nothing: the outcome the user
     asked for already holds.
     """
-    tags = list(record.tags)
+    tags = record.tags
     for change in changes:
         if change.startswith("--"):
             raise UsageError(
@@ -91,12 +91,12 @@ def edit_tags(record: Record, changes: Sequence[str]) -> Record:
         name = name.strip()
         if not name:
             raise UsageError(f"{change!r} names no tag.", "Write +Tag to add a tag and -Tag to remove one.")
-        present = any(t.casefold() == name.casefold() for t in tags)
-        if op == "+" and not present:
-            tags.append(name)
-        elif op == "-":
-            tags = [t for t in tags if t.casefold() != name.casefold()]
-    return record.with_(tags=tuple(tags))
+        tags = (
+            merge_names(tags, [name])
+            if op == "+"
+            else tuple(t for t in tags if t.casefold() != name.casefold())
+        )
+    return record.with_(tags=tags)
 
 
 def edit_note(record: Record, text: str, *, replace: bool = False) -> Record:
@@ -108,8 +108,7 @@ def edit_note(record: Record, text: str, *, replace: bool = False) -> Record:
         raise UsageError(
             "There is no text to add.", f'Write the note in quotes: llmref note {record.key} "…"'
         )
-    notes = record.notes.rstrip("\n")
-    return record.with_(notes=f"{notes}\n\n{text}" if notes and text else notes or text)
+    return record.with_(notes=add_paragraph(record.notes, text))
 
 
 def edit_fields(
@@ -130,16 +129,11 @@ def edit_fields(
     """
     changes: dict[str, object] = {}
     for facet, names in (add or {}).items():
-        current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
-        for name in names:
-            if name.strip() and name.casefold() not in {c.casefold() for c in current}:
-                current.append(name.strip())
-        changes[facet] = tuple(current)
+        changes[facet] = merge_names(getattr(record, facet), names)
     for facet, names in (drop or {}).items():
-        current = list(changes.get(facet, getattr(record, facet)))  # type: ignore[arg-type]
-        for name in names:
-            current = [c for c in current if c.casefold() != name.casefold()]
-        changes[facet] = tuple(current)
+        dropped = {name.casefold() for name in names}
+        current: tuple[str, ...] = changes.get(facet, getattr(record, facet))  # type: ignore[assignment]
+        changes[facet] = tuple(c for c in current if c.casefold() not in dropped)
     if title is not None:
         if not title.strip():
             raise UsageError("A title cannot be empty.", "Give the paper's title in quotes.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 #: Lower-case particles that belong to a family name ("Oskar van der Wal", "Yasmin bin Ali").
 NAME_PARTICLES = frozenset("van von der den de del della di da dos das du le la ter ten bin al".split())
@@ -32,3 +33,21 @@ def fold(text: str) -> str:
 def normalise_title(title: str) -> str:
     """A title reduced to its words, for telling whether two titles name the same work."""
     return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(title)).split())
+
+
+def merge_names(current: tuple[str, ...], extra: Iterable[str]) -> tuple[str, ...]:
+    """``current`` followed by the names of ``extra`` it lacks (compared case-insensitively)."""
+    out = list(current)
+    for name in extra:
+        name = name.strip()
+        if name and name.casefold() not in {c.casefold() for c in out}:
+            out.append(name)
+    return tuple(out)
+
+
+def add_paragraph(text: str, paragraph: str) -> str:
+    """``text`` with ``paragraph`` appended after a blank line."""
+    paragraph = paragraph.strip("\n")
+    if not paragraph.strip():
+        return text
+    return f"{text.rstrip()}\n\n{paragraph}" if text.strip() else paragraph

@@ -482,3 +482,7 @@ def init(
     count = len(library.keys())
     library.close()
     output.message(f"Created {path} with {count} record{'s' if count != 1 else ''}.")
+
+
+# The commands that reach arXiv live in their own module; importing it registers them.
+from . import fetching  # noqa: E402, F401

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import keys
 from ..errors import NotFoundError, StoreError, UsageError
 from ..models import Record
-from ..text import fold
+from ..text import fold, normalise_title
 from . import fts, schema
 from .query import NO_FILTERS, SORTS, Filters
 
@@ -241,6 +241,23 @@ class Library:
             )
         return [r[0] for r in rows]
 
+    def matching(self, record: Record) -> Record | None:
+        """The stored record for the same work: by any shared identifier, else (for records that
+        have no arXiv id yet, such as the curated list's title-only entries) by normalised title."""
+        for scheme, value in record.identifiers():
+            found = self.record_ids_for(scheme, value)
+            if found:
+                return self._load(found[:1])[0]
+        wanted = normalise_title(record.title)
+        rows = self.conn.execute(
+            "SELECT id, title FROM records r WHERE NOT EXISTS"
+            " (SELECT 1 FROM identifiers i WHERE i.record_id = r.id AND i.scheme = 'arxiv') ORDER BY id"
+        )
+        for rid, title in rows:
+            if normalise_title(title) == wanted:
+                return self._load([rid])[0]
+        return None
+
     def _suggestion(self, ref: str) -> str:
         import difflib
 
@@ -359,6 +376,13 @@ class Library:
                 )
             ],
         }
+
+    def with_identifier(self, scheme: str) -> list[Record]:
+        """Records that have an identifier of ``scheme`` (``arxiv``, ``doi``…), in the order added."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT record_id FROM identifiers WHERE scheme = ? ORDER BY record_id", [scheme]
+        )
+        return self._load([r[0] for r in rows])
 
     def keys(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT key FROM records ORDER BY id")]

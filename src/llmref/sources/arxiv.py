@@ -1,0 +1,275 @@
+"""arXiv's query API, through the ``arxiv`` package, made polite and offline-safe.
+
+The package is used for building queries and parsing Atom, but it sets no timeout, ignores
+``Retry-After``, spaces requests only within one client and cannot tell an HTML throttle page
+from an empty result. So requests go through a ``requests.Session`` of ours that applies a
+timeout and our User-Agent, waits on a machine-wide :class:`Throttle`, and rejects bodies that
+are not a complete Atom feed; retries (with ``Retry-After``) happen here, around the package.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..errors import SourceError
+from ..ids import parse_arxiv
+from .throttle import Throttle
+
+if TYPE_CHECKING:
+    import arxiv
+    import requests
+
+URL_ENV = "LLMREF_ARXIV_API_URL"
+DEFAULT_URL = "https://export.arxiv.org/api/query"
+TIMEOUT_ENV = "LLMREF_ARXIV_TIMEOUT"
+#: arXiv's terms of use: no more than one request every three seconds.
+INTERVAL = 3.0
+#: A server on this machine is ours (tests, mirrors): the spacing can be short.
+LOOPBACK_INTERVAL = 0.2
+#: The API's largest page, and so the most ids one request can ask for.
+BATCH = 100
+RETRIES = 3
+#: The longest Retry-After llmref waits for; past it the user is better told to try later.
+MAX_RETRY_AFTER = 60.0
+USER_AGENT = f"llmref/{__version__} (reference manager for LLM papers; arxiv.py)"
+
+
+@dataclass(frozen=True)
+class ArxivEntry:
+    """One paper as the API describes its latest version."""
+
+    arxiv_id: str
+    version: int | None
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    published: str
+    updated: str
+    primary_category: str | None
+    categories: tuple[str, ...]
+    comment: str | None
+    journal_ref: str | None
+    doi: str | None
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+class _Retry(Exception):
+    """A failure worth another try; ``wait`` is what the server asked for, if anything."""
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+class ArxivSource:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        timeout: float | None = None,
+        retries: int = RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url or os.environ.get(URL_ENV) or DEFAULT_URL
+        loopback = _is_loopback(self.url)
+        self.interval = LOOPBACK_INTERVAL if loopback else INTERVAL
+        self.retries = retries
+        self._sleep = sleep
+        read_timeout = timeout or float(os.environ.get(TIMEOUT_ENV) or 30)
+        self._throttle = Throttle("arxiv", self.interval)
+        self._client = _client(self.url, (min(5.0, read_timeout), read_timeout), self._throttle, loopback)
+
+    # -- what llmref asks ----------------------------------------------------------------------
+
+    def fetch(
+        self, ids: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> dict[str, ArxivEntry]:
+        """The latest metadata of each id (without version) arXiv knows, in ⌈len/100⌉ requests."""
+        import arxiv
+
+        found: dict[str, ArxivEntry] = {}
+        for start in range(0, len(ids), BATCH):
+            batch = list(ids[start : start + BATCH])
+            search = arxiv.Search(id_list=batch, max_results=len(batch))
+            for entry in self._run(search):
+                found[entry.arxiv_id] = entry
+            if progress:
+                progress(len(batch))
+        return found
+
+    def search(self, query: str, *, max_results: int = 10, by_date: bool = False) -> list[ArxivEntry]:
+        """Entries matching an API ``search_query`` (``ti:"…" AND au:…``), best or newest first."""
+        import arxiv
+
+        search = arxiv.Search(
+            query=query,
+            max_results=min(max_results, BATCH),
+            sort_by=arxiv.SortCriterion.SubmittedDate if by_date else arxiv.SortCriterion.Relevance,
+        )
+        return list(self._run(search))
+
+    # -- how ------------------------------------------------------------------------------------
+
+    def _run(self, search: arxiv.Search) -> list[ArxivEntry]:
+        import arxiv
+        import requests
+
+        last_reason = ""
+        for attempt in range(self.retries + 1):
+            try:
+                return [_entry(r) for r in self._client.results(search)]
+            except arxiv.HTTPError as exc:
+                response = self._client._session.last_response
+                if exc.status == 400:
+                    raise SourceError(
+                        f"arXiv rejected the request ({_error_text(response)}).",
+                        "Check the identifiers; nothing was changed.",
+                    ) from exc
+                if exc.status not in (429, 500, 502, 503, 504):
+                    raise SourceError(f"arXiv answered HTTP {exc.status}.", _LATER) from exc
+                retry = _Retry(f"HTTP {exc.status}", _retry_after(response))
+            except _Retry as exc:
+                retry = exc
+            except requests.exceptions.Timeout as exc:
+                retry = _Retry(f"no answer within {self._client._session.timeout[1]:g} s")
+                retry.__cause__ = exc
+            except requests.exceptions.ConnectionError as exc:
+                retry = _Retry(_connection_reason(exc))
+            except (requests.exceptions.RequestException, arxiv.UnexpectedEmptyPageError) as exc:
+                retry = _Retry(type(exc).__name__)
+            last_reason = retry.reason
+            if attempt < self.retries:
+                self._sleep(self._pause(attempt, retry.wait))
+        raise SourceError(f"Could not get an answer from arXiv at {self.url}: {last_reason}.", _LATER)
+
+    def _pause(self, attempt: int, asked: float | None) -> float:
+        if asked is not None:
+            if asked > MAX_RETRY_AFTER:
+                raise SourceError(f"arXiv asks to wait {asked:.0f} s before the next request.", _LATER)
+            return asked
+        # Exponential backoff on the same scale as the spacing: 1, 2, 4 s for arXiv itself.
+        return self.interval / 3 * 2**attempt
+
+
+_LATER = "Try again later; nothing was changed."
+
+
+def _client(url: str, timeout: tuple[float, float], throttle: Throttle, loopback: bool) -> arxiv.Client:
+    import arxiv
+    import requests
+
+    logging.getLogger("arxiv").setLevel(logging.ERROR)  # it warns on stderr about feeds we reject anyway
+
+    class Session(requests.Session):
+        def __init__(self) -> None:
+            super().__init__()
+            self.timeout = timeout
+            self.last_response: requests.Response | None = None
+            # Proxy settings must not capture a server on this machine.
+            self.trust_env = not loopback
+
+        def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+            kwargs.setdefault("timeout", self.timeout)
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), "user-agent": USER_AGENT}
+            throttle.wait()
+            response = super().request(method, url, *args, **kwargs)
+            self.last_response = response
+            if response.status_code == 200:
+                _check_feed(response)
+            return response
+
+    client = arxiv.Client(page_size=BATCH, delay_seconds=0, num_retries=0)
+    client.query_url_format = url + "?{}"
+    client._session = Session()
+    return client
+
+
+def _check_feed(response: requests.Response) -> None:
+    body = response.content.strip()
+    if b"<feed" not in body[:4096]:
+        kind = "an HTML page" if b"<html" in body[:4096].lower() else "something that is not an Atom feed"
+        raise _Retry(f"it sent {kind}")
+    if not body.endswith(b"</feed>"):
+        raise _Retry("the answer was cut off")
+
+
+def _entry(result: arxiv.Result) -> ArxivEntry:
+    parsed = parse_arxiv(result.entry_id)
+    if parsed is None:
+        raise SourceError(f"arXiv sent an entry with an unexpected id {result.entry_id!r}.", _LATER)
+    categories = [result.primary_category, *(c for c in result.categories if c != result.primary_category)]
+    return ArxivEntry(
+        arxiv_id=parsed[0],
+        version=parsed[1],
+        title=_squash(result.title),
+        abstract=_squash(result.summary),
+        authors=tuple(_squash(a.name) for a in result.authors),
+        published=result.published.date().isoformat(),
+        updated=result.updated.date().isoformat(),
+        primary_category=result.primary_category or None,
+        categories=tuple(c for c in categories if c),
+        comment=_squash(result.comment) or None,
+        journal_ref=_squash(result.journal_ref) or None,
+        doi=result.doi.lower() if result.doi else None,
+    )
+
+
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _retry_after(response: requests.Response | None) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_text(response: requests.Response | None) -> str:
+    import re
+
+    text = response.text if response is not None else ""
+    match = re.search(r"<summary[^>]*>(.*?)</summary>", text, re.S)
+    return " ".join(match.group(1).split()) if match else "HTTP 400"
+
+
+def _connection_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "Temporary failure in name resolution" in text:
+        return "the name does not resolve (offline?)"
+    return "no connection"
+
+
+def _is_loopback(url: str) -> bool:
+    import ipaddress
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
