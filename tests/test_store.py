@@ -354,4 +354,4 @@ def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_recor
         )
         lib.save(record.with_(published="2021-06-17", categories=("cs.CL",)))
         assert lib.get("hu2021lora").categories == ("cs.CL",)
-        assert lib.schema_version == "m002_arxiv_metadata"
+        assert lib.schema_version == schema.MIGRATION_NAMES[-1]

@@ -476,7 +476,8 @@ class Library:
                             f"The key {record.key!r} is already in the library.", "Choose another key."
                         )
                 else:
-                    record = record.with_(key=keys.unique_key(keys.base_key(record), self._key_taken))
+                    base = keys.base_key(record)
+                    record = record.with_(key=keys.unique_key(base, self._keys_starting(base).__contains__))
                 self._check_identifiers_free(record, None)
                 now = _now()
                 rid = (
@@ -515,6 +516,15 @@ class Library:
                 self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [row[0]])
                 self.conn.execute("DELETE FROM records WHERE id = ?", [row[0]])
             self._drop_orphans()
+
+    def _keys_starting(self, prefix: str) -> set[str]:
+        """Keys that begin with ``prefix``: the candidates a new key must avoid. Case-folded, as
+        keys are unique regardless of case (and generated keys are lower case)."""
+        rows = self.conn.execute(
+            "SELECT key FROM records WHERE key LIKE ? ESCAPE '\\'",
+            [prefix.replace("_", "\\_").replace("%", "\\%") + "%"],
+        )
+        return {r[0].casefold() for r in rows}
 
     def _key_taken(self, key: str) -> bool:
         return (
@@ -558,36 +568,45 @@ class Library:
         }
 
     def _write_children(self, rid: int, record: Record) -> None:
+        # Plain executemany: these rows are written for every record added, and sqlite-utils'
+        # per-call table checks cost more than the inserts themselves.
         from ..ids import normalise_url
 
-        db = self.db
-        db["identifiers"].insert_all(
-            {"scheme": scheme, "value": value, "record_id": rid} for scheme, value in record.identifiers()
+        run = self.conn.executemany
+        run(
+            "INSERT INTO identifiers (scheme, value, record_id) VALUES (?, ?, ?)",
+            [(scheme, value, rid) for scheme, value in record.identifiers()],
         )
-        db["urls"].insert_all(
-            {"record_id": rid, "position": i, "label": label, "url": url, "normalized": normalise_url(url)}
-            for i, (label, url) in enumerate(record.urls)
+        run(
+            "INSERT INTO urls (record_id, position, label, url, normalized) VALUES (?, ?, ?, ?, ?)",
+            [(rid, i, label, url, normalise_url(url)) for i, (label, url) in enumerate(record.urls)],
         )
-        db["record_authors"].insert_all(
-            {
-                "record_id": rid,
-                "position": i,
-                "author_id": db["authors"].lookup({"name": name}, {"folded": fold(name)}),
-            }
-            for i, name in enumerate(record.authors)
+        run(
+            "INSERT INTO record_authors (record_id, position, author_id) VALUES (?, ?, ?)",
+            [(rid, i, self._name_id("authors", name)) for i, name in enumerate(record.authors)],
         )
         for facet in schema.FACETS:
-            facet_ids = list(
-                dict.fromkeys(db[facet].lookup({"name": name}) for name in getattr(record, facet))
-            )
-            db[f"record_{facet}"].insert_all(
-                {"record_id": rid, "position": i, f"{facet}_id": fid} for i, fid in enumerate(facet_ids)
+            facet_ids = dict.fromkeys(self._name_id(facet, name) for name in getattr(record, facet))
+            run(
+                f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)",
+                [(rid, i, fid) for i, fid in enumerate(facet_ids)],
             )
         self.conn.execute(
             f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
             f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})",
             [rid, *_fts_values(record)],
         )
+
+    def _name_id(self, table: str, name: str) -> int:
+        """The id of ``name`` in an author or facet table, adding it if new."""
+        row = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
+        if row:
+            return row[0]
+        if table == "authors":
+            cursor = self.conn.execute("INSERT INTO authors (name, folded) VALUES (?, ?)", [name, fold(name)])
+        else:
+            cursor = self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name])
+        return cursor.lastrowid or 0
 
     def _drop_orphans(self) -> None:
         self.conn.execute("DELETE FROM authors WHERE id NOT IN (SELECT author_id FROM record_authors)")

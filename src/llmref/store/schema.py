@@ -128,7 +128,13 @@ def m002_arxiv_metadata(db: Database) -> None:
     records.add_column("categories", str, not_null_default="[]")
 
 
-MIGRATIONS = (m001_initial, m002_arxiv_metadata)
+def m003_key_case_insensitive(db: Database) -> None:
+    # BibTeX and biber treat keys that differ only in case as the same key: keep them unique
+    # that way, and let the uniqueness check use an index.
+    db.execute("CREATE UNIQUE INDEX records_key_nocase ON records(key COLLATE NOCASE)")
+
+
+MIGRATIONS = (m001_initial, m002_arxiv_metadata, m003_key_case_insensitive)
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
 
