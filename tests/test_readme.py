@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from llmref.cli.app import app
 
+from .arxiv_server import ArxivServer, arxiv_server_fixture  # noqa: F401
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(console|sh)\n(.*?)```", README, re.S)
 
@@ -41,7 +43,11 @@ def run(command: str, db: Path):
 
 
 @pytest.mark.parametrize("command", commands())
-def test_readme_command_runs(command: str, tmp_path: Path) -> None:
+def test_readme_command_runs(
+    command: str, tmp_path: Path, arxiv_server: ArxivServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Commands that reach arXiv talk to the look-alike server on 127.0.0.1.
+    monkeypatch.setenv("LLMREF_ARXIV_API_URL", arxiv_server.url)
     command = command.replace("~/thesis.db", str(tmp_path / "thesis.db"))
     result = run(command, tmp_path / "lib.db")
     assert result.exit_code == 0, result.output
