@@ -15,7 +15,9 @@ from .text import NAME_PARTICLES, ascii_fold
 
 # Short words that never make a readable key; "towards" and "beyond" stay, as Google Scholar does.
 _SKIP_WORDS = frozenset("a an the on of in for to and with at by from as is are".split())
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_:.+-]*$")
+# What BibTeX, biber and pandoc all accept in a key, including the URLs and DOIs people use as
+# keys (a pandoc citation key may hold internal punctuation such as : . / + -).
+_KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:.+/-]*$")
 
 
 #: Longest family name or title word a key takes, so a pathological title cannot make a huge key.

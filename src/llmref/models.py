@@ -56,6 +56,11 @@ class Record:
     categories: tuple[str, ...] = ()
     comment: str | None = None
     journal_ref: str | None = None
+    #: From an imported BibTeX entry: its type (``inproceedings``…) and its fields as written,
+    #: for those llmref does not model (pages, volume, publisher, month…) and the original LaTeX
+    #: of those it decodes (title, author…), so that an export gives back what was imported.
+    entry_type: str | None = None
+    bibtex_fields: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         check_kind(self.kind)
@@ -85,7 +90,7 @@ class Record:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "urls":
+            if f.name in _MAPPING_FIELDS:
                 value = dict(value)
             elif isinstance(value, tuple):
                 value = list(value)
@@ -102,7 +107,7 @@ class Record:
         for name, value in data.items():
             if name not in names:
                 continue
-            if name == "urls":
+            if name in _MAPPING_FIELDS:
                 value = tuple((str(k), str(v)) for k, v in (value or {}).items())
             elif name in _TUPLE_FIELDS:
                 value = tuple(value or ())
@@ -115,5 +120,7 @@ _TUPLE_FIELDS = frozenset(
     for f in fields(Record)
     if f.type.startswith("tuple[str, ...]")  # type: ignore[union-attr]
 )
+#: Fields held as ordered pairs and shown in JSON as objects.
+_MAPPING_FIELDS = frozenset({"urls", "bibtex_fields"})
 #: Fields that ``--json`` adds for readers but that are computed, not stored.
 _DERIVED = frozenset({"identified"})

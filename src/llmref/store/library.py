@@ -450,6 +450,8 @@ class Library:
                     categories=tuple(json.loads(row["categories"])),
                     comment=row["comment"],
                     journal_ref=row["journal_ref"],
+                    entry_type=row["entry_type"],
+                    bibtex_fields=tuple(json.loads(row["bibtex_fields"]).items()),
                     **{facet: tuple(f[0] for f in facets[facet].get(rid, [])) for facet in schema.FACETS},
                 )
             )
@@ -469,7 +471,7 @@ class Library:
                     if not keys.is_valid_key(record.key):
                         raise UsageError(
                             f"{record.key!r} is not a usable citation key.",
-                            "Keys are letters, digits and _ : . + - and start with a letter or digit.",
+                            "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
                         )
                     if self._key_taken(record.key):
                         raise UsageError(
@@ -564,6 +566,8 @@ class Library:
             "categories": json.dumps(list(record.categories)),
             "comment": record.comment,
             "journal_ref": record.journal_ref,
+            "entry_type": record.entry_type,
+            "bibtex_fields": json.dumps(dict(record.bibtex_fields), ensure_ascii=False),
             "modified": _now(),
         }
 

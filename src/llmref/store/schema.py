@@ -134,7 +134,12 @@ def m003_key_case_insensitive(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX records_key_nocase ON records(key COLLATE NOCASE)")
 
 
-MIGRATIONS = (m001_initial, m002_arxiv_metadata, m003_key_case_insensitive)
+def m004_bibtex_entry(db: Database) -> None:
+    db["records"].add_column("entry_type", str)
+    db["records"].add_column("bibtex_fields", str, not_null_default="{}")
+
+
+MIGRATIONS = (m001_initial, m002_arxiv_metadata, m003_key_case_insensitive, m004_bibtex_entry)
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
 
