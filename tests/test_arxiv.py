@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,7 @@ def all_records(run) -> list[dict]:
         ("http://export.arxiv.org/abs/2106.09685", "2106.09685"),
         ("hep-th/9901001", "hep-th/9901001"),
         ("cs/0112017v1", "cs/0112017"),
-        ("math.GT/0309136", "math.GT/0309136"),
+        ("math.GT/0309136", "math/0309136"),
         ("10.48550/arXiv.2106.09685", "2106.09685"),
     ],
 )
@@ -76,15 +77,29 @@ def test_malformed_refs_are_rejected_before_any_request(api: ArxivServer, seeded
     assert api.requests == []
 
 
-def test_the_same_paper_twice_is_fetched_once() -> None:
-    assert metadata.arxiv_ids(["2106.09685", "arXiv:2106.09685v1"]) == [("2106.09685", "2106.09685")]
+def test_one_paper_written_several_ways_is_asked_for_once(api: ArxivServer, seeded) -> None:
+    result = seeded(
+        "add", "2106.09685", "arXiv:2106.09685v1", "https://arxiv.org/pdf/2106.09685.pdf", "--json"
+    )
+    assert [o["status"] for o in json.loads(result.stdout)] == ["updated"]
+    assert [r.id_list for r in api.requests] == [["2106.09685"]]
+
+
+def test_no_refs_at_all_is_a_usage_error() -> None:
     with pytest.raises(UsageError):
         metadata.arxiv_ids([])
 
 
 def test_refs_from_lines_skip_blanks_and_comments() -> None:
-    lines = ["# reading list", "", "2106.09685  # LoRA", "  2303.10512", "#2101.00190"]
-    assert metadata.refs_from_lines(lines) == ["2106.09685", "2303.10512"]
+    lines = ["# reading list", "", "2106.09685  # LoRA", "  2303.10512", "#2101.00190", "1706.03762\t# tab"]
+    assert metadata.refs_from_lines(lines) == ["2106.09685", "2303.10512", "1706.03762"]
+
+
+def test_a_file_with_a_byte_order_mark_is_read(api: ArxivServer, seeded, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_bytes("\ufeff2106.09685\r\n".encode())
+    result = seeded("add", "--from-file", str(ids), "--json")
+    assert result.exit_code == 0, result.output
 
 
 def test_adding_lora_fills_in_the_curated_record(api: ArxivServer, seeded) -> None:
@@ -324,12 +339,20 @@ def test_resolve_dry_run_writes_nothing(api: ArxivServer, seeded) -> None:
 def test_discover_marks_what_the_library_has_and_adds_picks(api: ArxivServer, seeded) -> None:
     shown = seeded("discover", "low-rank", "--json")
     assert shown.exit_code == 0, shown.output
-    results = json.loads(shown.stdout)
+    results = json.loads(shown.stdout)["results"]
     lora = next(r for r in results if r["arxiv_id"] == "2106.09685")
     assert lora["in_library"] == "hu2021lora"
-    picked = seeded("discover", "attention", "--pick", "1", "--tag", "Classic")
+    picked = seeded("discover", "attention", "--pick", "1", "--tag", "Classic", "--json")
     assert picked.exit_code == 0, picked.output
+    assert [o["status"] for o in json.loads(picked.stdout)["added"]] == ["added"]
     assert record(seeded, "1706.03762")["tags"] == ["Classic"]
+
+
+def test_discover_with_a_pick_out_of_range_shows_results_and_adds_nothing(api: ArxivServer, seeded) -> None:
+    result = seeded("discover", "attention", "--pick", "9")
+    assert result.exit_code == 2
+    assert "1706.03762" in result.stdout and "nothing was added" in result.stderr
+    assert seeded("show", "1706.03762").exit_code == 3
 
 
 def test_discover_query_building() -> None:
@@ -342,14 +365,112 @@ def test_discover_query_building() -> None:
         metadata.discovery_query("")
 
 
-def test_a_shell_loop_of_adds_keeps_the_spacing(api: ArxivServer, tmp_path: Path) -> None:
+def test_concurrent_llmref_processes_share_the_spacing(api: ArxivServer, tmp_path: Path, monkeypatch) -> None:
+    # A spacing well above the time a process takes to start, so only the shared throttle can
+    # explain the gaps; and one connection at a time: each request starts after the last ended.
+    monkeypatch.setenv("LLMREF_ARXIV_INTERVAL", "0.8")
+    api.set_failures(slow(0.5))
     db = tmp_path / "loop.db"
-    for arxiv_id in ("2106.09685", "2303.10512", "1706.03762"):
-        subprocess.run(
-            [sys.executable, "-m", "llmref", "--db", str(db), "add", arxiv_id],
-            check=True,
-            capture_output=True,
+    assert CliRunner().invoke(app, ["--db", str(db), "init", "--empty"]).exit_code == 0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "llmref", "--db", str(db), "add", arxiv_id], stderr=subprocess.PIPE
         )
-    times = [r.time for r in api.requests]
+        for arxiv_id in ("2106.09685", "2303.10512", "1706.03762")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    times = sorted(r.time for r in api.requests)
     assert len(times) == 3
-    assert all(b - a >= LOOPBACK_INTERVAL * 0.95 for a, b in zip(times, times[1:], strict=False))
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps[0] >= 0.5 + 0.8 * 0.95  # the slow first answer, then the spacing
+    assert gaps[1] >= 0.8 * 0.95
+
+
+def test_a_retry_after_holds_back_other_processes_too(api: ArxivServer, seeded, tmp_path: Path) -> None:
+    from llmref.sources.arxiv import ArxivSource
+
+    api.set_failures(rate_limited(1))
+    ArxivSource().fetch(["2106.09685"])
+    # A fresh source, as another process would have: it must still respect the deadline.
+    start = time.monotonic()
+    ArxivSource().fetch(["2303.10512"])
+    assert api.requests[-1].time - api.requests[0].time >= 0.95
+    assert time.monotonic() - start < 5
+
+
+def test_a_corrupt_or_future_state_file_does_not_stall(api: ArxivServer, isolated: Path) -> None:
+    from llmref.sources.arxiv import ArxivSource
+
+    state = isolated / ".local" / "state" / "llmref"
+    state.mkdir(parents=True)
+    (state / "arxiv.state").write_text(f"{time.time() + 3600} garbage")
+    start = time.monotonic()
+    ArxivSource().fetch(["2106.09685"])
+    assert time.monotonic() - start < 3
+
+
+def test_an_unusable_state_folder_is_a_clean_error(
+    api: ArxivServer, seeded, tmp_path: Path, monkeypatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    result = seeded("add", "2106.09685")
+    assert result.exit_code == 5 and result.stderr.startswith("Error: Cannot use")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LLMREF_ARXIV_TIMEOUT", "abc", "not a number of seconds"),
+        ("LLMREF_ARXIV_TIMEOUT", "0", "not a number of seconds"),
+        ("LLMREF_ARXIV_API_URL", "127.0.0.1:9/api", "not an http(s) URL"),
+        ("LLMREF_ARXIV_API_URL", "http://[::1/api", "not a URL"),
+    ],
+)
+def test_bad_settings_are_clean_errors(seeded, monkeypatch, name: str, value: str, says: str) -> None:
+    monkeypatch.setenv(name, value)
+    result = seeded("add", "2106.09685")
+    assert result.exit_code == 5 and says in result.stderr and "Hint:" in result.stderr
+
+
+def test_a_wrong_path_is_not_retried_and_names_the_setting(api: ArxivServer, seeded, monkeypatch) -> None:
+    monkeypatch.setenv("LLMREF_ARXIV_API_URL", api.url.replace("/api/query", "/nothing-here"))
+    result = seeded("add", "2106.09685")
+    assert result.exit_code == 5 and "404" in result.stderr and "LLMREF_ARXIV_API_URL" in result.stderr
+    assert len(api.requests) == 1
+
+
+def test_refresh_keeps_an_edit_made_while_arxiv_was_answering(
+    api: ArxivServer, seeded, tmp_path: Path
+) -> None:
+    import threading
+
+    api.set_failures(slow(1.5))
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(r=seeded("refresh", "liang2023holistic")))
+    worker.start()
+    time.sleep(0.5)
+    assert seeded("tag", "liang2023holistic", "+ReadLater").exit_code == 0
+    worker.join(timeout=30)
+    assert results["r"].exit_code == 0, results["r"].output
+    helm = record(seeded, "liang2023holistic")
+    assert helm["tags"] == ["ReadLater"] and not helm["authors_truncated"]
+
+
+def test_a_clash_fails_one_record_and_the_rest_are_refreshed(api: ArxivServer, seeded) -> None:
+    from llmref.models import Record
+    from llmref.store.library import Library
+
+    db = Path(json.loads(seeded("stats", "--json").stdout)["path"])
+    with Library.open(db) as lib:
+        # arXiv gives 1111.2011 a DOI that another record already holds.
+        lib.insert(Record(title="Holder of the DOI", doi="10.1103/PhysRevB.85.115117"))
+        lib.insert(Record(title="Stale copy", arxiv_id="1111.2011"))
+    for dry_run in (["--dry-run"], []):
+        data = json.loads(seeded("refresh", "--all", "--json", *dry_run).stdout)
+        assert any("already belongs" in (p["reason"] or "") for p in data["problems"])
+        assert "hu2021lora" in [c["key"] for c in data["changed"]]
+    assert record(seeded, "hu2021lora")["published"] == "2021-06-17"
+    assert record(seeded, "1111.2011")["doi"] is None

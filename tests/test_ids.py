@@ -32,7 +32,7 @@ from llmref.ids import (
         ("  2106.09685 \n", ("2106.09685", None)),
         ("hep-th/9901001", ("hep-th/9901001", None)),
         ("cs/0112017v1", ("cs/0112017", 1)),
-        ("math.GT/0309136", ("math.GT/0309136", None)),
+        ("math.GT/0309136", ("math/0309136", None)),
         ("https://arxiv.org/abs/hep-th/9901001v2", ("hep-th/9901001", 2)),
         ("10.48550/arXiv.2106.09685", ("2106.09685", None)),
         ("https://doi.org/10.48550/arXiv.2106.09685", ("2106.09685", None)),

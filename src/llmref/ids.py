@@ -62,8 +62,9 @@ def parse_arxiv(text: str) -> tuple[str, int | None] | None:
         return f"{match['yymm']}.{match['seq']}", version
     if not _valid_month(match["old"][2:4]):
         return None
-    subject = f".{match['cls'].upper()}" if match["cls"] else ""
-    return f"{match['archive'].lower()}{subject}/{match['old']}", version
+    # The subject class (math.GT/…) is not part of the identifier: arXiv files the paper under
+    # archive/number, and that is what its API answers with.
+    return f"{match['archive'].lower()}/{match['old']}", version
 
 
 def _valid_new_style(yymm: str, seq: str) -> bool:

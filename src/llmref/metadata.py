@@ -8,6 +8,7 @@ tasks, datasets, section, a venue or year already set — is never overwritten.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
@@ -20,6 +21,9 @@ from .text import add_paragraph, merge_names, normalise_title
 if TYPE_CHECKING:
     from .sources.arxiv import ArxivEntry, ArxivSource
     from .store.library import Library
+
+#: Told how far a long job has got: (items done so far, items in all).
+Progress = Callable[[int, int], None]
 
 ACCEPTED_FORMS = (
     "2106.09685, 2106.09685v2, arXiv:2106.09685, https://arxiv.org/abs/2106.09685v2, "
@@ -104,7 +108,7 @@ def refs_from_lines(lines: Iterable[str]) -> list[str]:
     """One ref a line; blank lines and ``#`` comments (whole-line or trailing) are skipped."""
     refs = []
     for line in lines:
-        text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        text = re.split(r"(?:^|\s)#", line, maxsplit=1)[0].strip()
         if text:
             refs.append(text)
     return refs
@@ -188,7 +192,7 @@ def add(
     refs: Sequence[str],
     source: ArxivSource,
     curation: Curation = Curation(),
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Add papers by arXiv id; a paper already in the library is updated, never duplicated."""
     wanted = arxiv_ids(refs)
@@ -237,7 +241,7 @@ def refresh(
     source: ArxivSource,
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Change], list[Outcome]]:
     """Fetch arXiv's metadata again for records (every record with an arXiv id when ``refs`` is
     empty); returns what changed, field by field, and what could not be refreshed."""
@@ -249,26 +253,24 @@ def refresh(
     ]
     records = [r for r in records if r.arxiv_id]
     entries = source.fetch([r.arxiv_id for r in records if r.arxiv_id], progress=progress)
-    updated: list[Record] = []
-    for record in records:
-        entry = entries.get(record.arxiv_id or "")
-        if entry is None:
-            problems.append(
-                Outcome("not found", record.key or "", record.key, record.title, "arXiv does not know it")
-            )
-        elif (after := merge(record, entry)) != record:
-            updated.append(after)
-    found = [Change(after.key or "", changes(before, after)) for before, after in _pairs(records, updated)]
-    if updated and not dry_run:
-        with library.transaction():
-            for record in updated:
-                library.save(record)
+    found: list[Change] = []
+    # Written (or, for a dry run, tried and rolled back) record by record, each re-read inside
+    # the transaction: an edit made while arXiv was answering is kept, and a clash with
+    # another record fails that record alone.
+    with library.transaction(keep=not dry_run):
+        for record in records:
+            entry = entries.get(record.arxiv_id or "")
+            if entry is None:
+                problems.append(
+                    Outcome("not found", record.key or "", record.key, record.title, "arXiv does not know it")
+                )
+                continue
+            result = _apply(library, record.key or "", lambda current, e=entry: merge(current, e))
+            if isinstance(result, Outcome):
+                problems.append(result)
+            elif result.fields:
+                found.append(result)
     return found, problems
-
-
-def _pairs(before: list[Record], after: list[Record]) -> list[tuple[Record, Record]]:
-    by_key = {r.key: r for r in before}
-    return [(by_key[r.key], r) for r in after]
 
 
 def resolve(
@@ -277,35 +279,54 @@ def resolve(
     source: ArxivSource,
     *,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Outcome], list[Outcome]]:
     """Find arXiv ids for papers that have none, linking only confident matches.
 
     A match is confident when arXiv's title, normalised, equals the record's and the year (if
-    the record has one) is within a year of arXiv's first version.
+    the record has one) is within a year of arXiv's first version. Returns (linked, the rest).
     """
     records = [library.find(ref) for ref in refs] if refs else library.list()
     todo = [r for r in records if r.kind == "paper" and not r.arxiv_id]
-    linked: list[tuple[Record, ArxivEntry]] = []
+    matches: list[tuple[Record, ArxivEntry]] = []
     unresolved: list[Outcome] = []
-    for record in todo:
+    for done, record in enumerate(todo, 1):
         query = 'ti:"' + " ".join(normalise_title(record.title).split()) + '"'
         candidates = source.search(query, max_results=5)
         match = next((e for e in candidates if _confident(record, e)), None)
         if match is None:
-            close = candidates[0].title if candidates else None
-            reason = f"closest: {close!r} ({candidates[0].arxiv_id})" if close else "no result"
+            reason = (
+                f"closest: {candidates[0].title!r} ({candidates[0].arxiv_id})" if candidates else "no result"
+            )
             unresolved.append(Outcome("not found", record.key or "", record.key, record.title, reason))
         else:
-            linked.append((record, match))
+            matches.append((record, match))
         if progress:
-            progress(1)
-    outcomes = [Outcome("updated", r.key or "", r.key, e.title, f"arXiv {e.arxiv_id}") for r, e in linked]
-    if not dry_run and linked:
+            progress(done, len(todo))
+    linked: list[Outcome] = []
+    with library.transaction(keep=not dry_run):
+        for record, entry in matches:
+            result = _apply(library, record.key or "", lambda current, e=entry: merge(current, e))
+            if isinstance(result, Outcome):
+                unresolved.append(result)
+            else:
+                linked.append(
+                    Outcome("updated", record.key or "", record.key, entry.title, f"arXiv {entry.arxiv_id}")
+                )
+    return linked, unresolved
+
+
+def _apply(library: Library, key: str, change: Callable[[Record], Record]) -> Change | Outcome:
+    """Change the record as stored now, in a savepoint; a clash makes a failed outcome."""
+    try:
         with library.transaction():
-            for record, entry in linked:
-                library.save(merge(record, entry))
-    return outcomes, unresolved
+            current = library.find(key)
+            after = change(current)
+            if after != current:
+                library.save(after)
+            return Change(key, changes(current, after))
+    except UsageError as exc:
+        return Outcome("failed", key, key, None, exc.message)
 
 
 def _confident(record: Record, entry: ArxivEntry) -> bool:

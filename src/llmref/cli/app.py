@@ -484,5 +484,6 @@ def init(
     output.message(f"Created {path} with {count} record{'s' if count != 1 else ''}.")
 
 
-# The commands that reach arXiv live in their own module; importing it registers them.
-from . import fetching  # noqa: E402, F401
+# Commands that reach arXiv, and import/export, live in their own modules; importing them
+# registers them on the app.
+from . import exchange, fetching  # noqa: E402, F401

@@ -53,18 +53,29 @@ def _source() -> Any:
 
 
 @contextmanager
-def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for more than a handful of items; nothing otherwise."""
-    if total <= HANDFUL:
-        yield None
-        return
-    from rich.progress import Progress
-
+def _progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    """Report (done, total) to a progress bar on stderr, shown once a job has more than a
+    handful of items."""
     from .output import stderr
 
-    with Progress(console=stderr(), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
+    state: dict[str, Any] = {}
+
+    def advance(done: int, total: int) -> None:
+        if total <= HANDFUL:
+            return
+        if "bar" not in state:
+            from rich.progress import Progress
+
+            state["bar"] = Progress(console=stderr(), transient=True)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task(what, total=total)
+        state["bar"].update(state["task"], completed=done, total=total)
+
+    try:
+        yield advance
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
 
 
 @command(no_args_is_help=True)
@@ -98,20 +109,20 @@ def add(
     wanted = list(refs or [])
     if from_file is not None:
         wanted += metadata.refs_from_lines(_read_lines(from_file))
-    ids = metadata.arxiv_ids(wanted)  # rejects malformed refs before any request
+    metadata.arxiv_ids(wanted)  # malformed refs are refused before the library is even opened
     library = _library(ctx)
-    with _progress(len(ids), "Fetching from arXiv") as progress:
+    with _progress("Fetching from arXiv") as progress:
         report = metadata.add(
-            library, [ref for ref, _ in ids], _source(), _curation(tag, note, section, model, task), progress
+            library, wanted, _source(), _curation(tag, note, section, model, task), progress
         )
     _show_report(report, as_json)
 
 
 def _read_lines(path: Path) -> list[str]:
     if str(path) == "-":
-        return sys.stdin.read().splitlines()
+        return sys.stdin.read().lstrip("\ufeff").splitlines()
     try:
-        return path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
         raise UsageError(
             f"Cannot read {path}: {exc.strerror}.", "Give a file with one arXiv id a line."
@@ -193,8 +204,7 @@ def refresh(
             "llmref refresh hu2021lora  (or: llmref refresh --all)",
         )
     library = _library(ctx)
-    count = len(refs) if refs else len(library.with_identifier("arxiv"))
-    with _progress(count, "Fetching from arXiv") as progress:
+    with _progress("Fetching from arXiv") as progress:
         found, problems = metadata.refresh(library, refs or [], _source(), dry_run=dry_run, progress=progress)
     if as_json:
         output.print_json(
@@ -263,9 +273,7 @@ def resolve(
     from . import output
 
     library = _library(ctx)
-    candidates = [library.find(r) for r in refs] if refs else library.list()
-    count = sum(1 for r in candidates if r.kind == "paper" and not r.arxiv_id)
-    with _progress(count, "Searching arXiv") as progress:
+    with _progress("Searching arXiv") as progress:
         linked, unresolved = metadata.resolve(
             library, refs or [], _source(), dry_run=dry_run, progress=progress
         )
@@ -311,35 +319,41 @@ def discover(
     Example: llmref discover "prefix tuning" --since 2021 --pick 1,2 --tag PEFT
     """
     from .. import metadata
-    from ..keys import family_name
+    from ..models import Record
     from . import output, table
+    from .output import authors_short
 
     text = " ".join(query or [])
     search = metadata.discovery_query(text, author=author, category=category, since=since)
     chosen = _numbers(pick) if pick else None
     library = _library(ctx)
     entries = _source().search(search, max_results=limit, by_date=newest)
-    held = {e.arxiv_id: (library.matching(metadata.record_from_entry(e)) or None) for e in entries}
-    if chosen and max(chosen) > len(entries):
-        raise UsageError(
-            f"There are only {len(entries)} results.", "Pick numbers from the list shown without --pick."
-        )
+    held = {e.arxiv_id: library.matching(metadata.record_from_entry(e)) for e in entries}
+    out_of_range = bool(chosen) and max(chosen or [0]) > len(entries)
+    to_add = [e for i, e in enumerate(entries, 1) if add_all or (chosen and i in chosen and not out_of_range)]
+    report = metadata.add_entries(
+        library, [(e.arxiv_id, e) for e in to_add], _curation(tag, None, None, [], [])
+    )
     if as_json:
-        output.print_json(
-            [
-                {
-                    "n": i,
-                    "arxiv_id": e.arxiv_id,
-                    "title": e.title,
-                    "authors": list(e.authors),
-                    "published": e.published,
-                    "primary_category": e.primary_category,
-                    "in_library": held[e.arxiv_id].key if held[e.arxiv_id] else None,
-                }
-                for i, e in enumerate(entries, 1)
-            ]
-        )
-    else:
+        results = [
+            {
+                "n": i,
+                "arxiv_id": e.arxiv_id,
+                "title": e.title,
+                "authors": list(e.authors),
+                "published": e.published,
+                "primary_category": e.primary_category,
+                "in_library": held[e.arxiv_id].key if held[e.arxiv_id] else None,
+            }
+            for i, e in enumerate(entries, 1)
+        ]
+        output.print_json({"results": results, "added": [_outcome_json(o) for o in report.outcomes]})
+    elif entries:
+        rows = [
+            [str(i), (held[e.arxiv_id] or Record(title="")).key or "", e.arxiv_id, e.published[:4], e.title,
+             authors_short(Record(title=e.title, authors=e.authors))]
+            for i, e in enumerate(entries, 1)
+        ]  # fmt: skip
         columns = [
             table.Column("#", wrap=False, align_right=True),
             table.Column("In library", style="cyan", wrap=False),
@@ -348,33 +362,17 @@ def discover(
             table.Column("Title", flexible=True),
             table.Column("Authors", max_width=16),
         ]
-        rows = []
-        for i, e in enumerate(entries, 1):
-            record = held[e.arxiv_id]
-            first = family_name(e.authors[0]) if e.authors else ""
-            rows.append(
-                [
-                    str(i),
-                    record.key if record and record.key else "",
-                    e.arxiv_id,
-                    e.published[:4],
-                    e.title,
-                    first + (" et al." if len(e.authors) > 1 else ""),
-                ]
-            )
-        if rows:
-            sys.stdout.write(
-                table.render(columns, rows, width=table.terminal_width(), colour=table.use_colour())
-            )
-        else:
-            output.message("arXiv has nothing for that.")
-    to_add = [e for i, e in enumerate(entries, 1) if add_all or (chosen and i in chosen)]
-    if to_add:
-        report = metadata.add_entries(
-            library, [(e.arxiv_id, e) for e in to_add], _curation(tag, None, None, [], [])
-        )
-        if not as_json:
+        sys.stdout.write(table.render(columns, rows, width=table.terminal_width(), colour=table.use_colour()))
+        if report.outcomes:
             _outcomes_table(report.outcomes)
+    else:
+        output.message("arXiv has nothing for that.")
+    if out_of_range:
+        raise UsageError(
+            f"There are only {len(entries)} results; nothing was added.", "Pick numbers from the list above."
+        )
+    if report.count("failed"):
+        raise typer.Exit(1)
 
 
 def _numbers(text: str) -> set[int]:

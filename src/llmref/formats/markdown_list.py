@@ -38,8 +38,10 @@ Lists are written for people, so the reader follows what a careful person does w
   the text after a link title and the 模型/任务 lines, which are also parsed into ``models``,
   ``tasks`` and ``datasets`` (an empty 任务： takes its tasks and datasets from the sub-list below
   it; a table's 数据集/dataset column gives datasets; a backticked name on a data line is a
-  dataset; "基于X训练" names a model). Only the title and author lines, the ``==TODO==`` marker
-  and image-only lines are left out.
+  dataset; "基于X训练" names a model). Only the title and author lines, the ``==TODO==`` marker,
+  image-only lines and *field lines* are left out: a line whose labels are bold
+  (``**模型**：LLaMA，**任务**：QA``) is how llmref's own export states models, tasks and
+  datasets that the notes do not, so it is parsed like any 模型 line but is not a note.
 * ``todo`` is set by a ``==TODO==`` marker, an unchecked ``[ ]`` task item, or a section named TODO.
 """
 
@@ -952,8 +954,17 @@ def _unique(items: list[str]) -> tuple[str, ...]:
 # Notes
 
 
+# llmref's export writes these for models/tasks/datasets its notes do not state; a note that
+# kept them would grow by one line on every export and re-import.
+_FIELD_LINE = re.compile(r"^\*\*(?:模型|任务|数据集)\*\*\s*[:：]")
+
+
 def _notes(body: list[_Line]) -> str:
-    kept = [line for line in body if line.code or not _is_decoration(line.text) or line.blank]
+    kept = [
+        line
+        for line in body
+        if line.code or line.blank or not (_is_decoration(line.text) or _is_field_line(line))
+    ]
     indents = [line.indent for line in kept if not line.blank]
     margin = min(indents, default=0)
     out: list[str] = []
@@ -965,6 +976,10 @@ def _notes(body: list[_Line]) -> str:
             continue
         out.append(" " * (line.indent - margin) + text)
     return "\n".join(out).strip("\n")
+
+
+def _is_field_line(line: _Line) -> bool:
+    return not line.marker and bool(_FIELD_LINE.match(line.text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1272,3 +1287,34 @@ def read_markdown_list(text: str) -> list[Record]:
     for entry in _entries(_read_lines(text)):
         records.extend(_records_of(entry))
     return records
+
+
+# --------------------------------------------------------------------------------------------
+# What the reader makes of a piece of text, for writers (formats/markdown_export.py) that must
+# write a record so that this reader gives it back.
+
+
+def stated_details(notes: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The ``(models, tasks, datasets)`` that the lines of ``notes`` give a record."""
+    details = _details(_read_lines(notes))
+    return details.models, details.tasks, details.datasets
+
+
+def stated_links(notes: str) -> list[tuple[str, str]]:
+    """``(label, url)`` for each link in ``notes``, labelled as the reader labels it (unnumbered)."""
+    lines = _read_lines(notes)
+    inlines = (_inline(line.body if line.marker else line.text) for line in lines)
+    return [(_link_label(link), link.url) for inline in inlines for link in inline.links]
+
+
+def title_link_label(url: str) -> str:
+    """The label a title link (``[Title](url)``) gets: it says what the link points at."""
+    return _host_label(url)
+
+
+def read_title_trailer(text: str) -> tuple[str | None, int | None, tuple[str, ...], bool] | None:
+    """``(venue, year, cited names, truncated)`` from what follows a title, or None if it is prose."""
+    trailer = _trailer(text)
+    if trailer is None:
+        return None
+    return trailer.venue, trailer.year, trailer.cited, trailer.cited_truncated

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 URL_ENV = "LLMREF_ARXIV_API_URL"
 DEFAULT_URL = "https://export.arxiv.org/api/query"
 TIMEOUT_ENV = "LLMREF_ARXIV_TIMEOUT"
+#: Only for a server on this machine (a test server, a local mirror): its request spacing.
+INTERVAL_ENV = "LLMREF_ARXIV_INTERVAL"
 #: arXiv's terms of use: no more than one request every three seconds.
 INTERVAL = 3.0
 #: A server on this machine is ours (tests, mirrors): the spacing can be short.
@@ -86,19 +88,20 @@ class ArxivSource:
         retries: int = RETRIES,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.url = url or os.environ.get(URL_ENV) or DEFAULT_URL
+        self.url = _checked_url(url or os.environ.get(URL_ENV) or DEFAULT_URL)
         loopback = _is_loopback(self.url)
-        self.interval = LOOPBACK_INTERVAL if loopback else INTERVAL
+        self.interval = _seconds(INTERVAL_ENV, LOOPBACK_INTERVAL, zero_ok=True) if loopback else INTERVAL
         self.retries = retries
         self._sleep = sleep
-        read_timeout = timeout or float(os.environ.get(TIMEOUT_ENV) or 30)
+        read_timeout = timeout or _seconds(TIMEOUT_ENV, 30.0)
         self._throttle = Throttle("arxiv", self.interval)
-        self._client = _client(self.url, (min(5.0, read_timeout), read_timeout), self._throttle, loopback)
+        self._session = _session((min(5.0, read_timeout), read_timeout), self._throttle, loopback)
+        self._client = _client(self.url, self._session)
 
     # -- what llmref asks ----------------------------------------------------------------------
 
     def fetch(
-        self, ids: Sequence[str], progress: Callable[[int], None] | None = None
+        self, ids: Sequence[str], progress: Callable[[int, int], None] | None = None
     ) -> dict[str, ArxivEntry]:
         """The latest metadata of each id (without version) arXiv knows, in ⌈len/100⌉ requests."""
         import arxiv
@@ -110,7 +113,7 @@ class ArxivSource:
             for entry in self._run(search):
                 found[entry.arxiv_id] = entry
             if progress:
-                progress(len(batch))
+                progress(start + len(batch), len(ids))
         return found
 
     def search(self, query: str, *, max_results: int = 10, by_date: bool = False) -> list[ArxivEntry]:
@@ -135,46 +138,56 @@ class ArxivSource:
             try:
                 return [_entry(r) for r in self._client.results(search)]
             except arxiv.HTTPError as exc:
-                response = self._client._session.last_response
-                if exc.status == 400:
-                    raise SourceError(
-                        f"arXiv rejected the request ({_error_text(response)}).",
-                        "Check the identifiers; nothing was changed.",
-                    ) from exc
-                if exc.status not in (429, 500, 502, 503, 504):
-                    raise SourceError(f"arXiv answered HTTP {exc.status}.", _LATER) from exc
-                retry = _Retry(f"HTTP {exc.status}", _retry_after(response))
+                retry = self._judge_status(exc.status)
             except _Retry as exc:
                 retry = exc
-            except requests.exceptions.Timeout as exc:
-                retry = _Retry(f"no answer within {self._client._session.timeout[1]:g} s")
-                retry.__cause__ = exc
+            except requests.exceptions.Timeout:
+                retry = _Retry(f"no answer within {self._session.timeout[1]:g} s")
+            except (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema,
+            ) as exc:
+                raise SourceError(f"Cannot send a request to {self.url}: {exc}.", _CHECK_URL) from exc
             except requests.exceptions.ConnectionError as exc:
                 retry = _Retry(_connection_reason(exc))
             except (requests.exceptions.RequestException, arxiv.UnexpectedEmptyPageError) as exc:
                 retry = _Retry(type(exc).__name__)
             last_reason = retry.reason
             if attempt < self.retries:
-                self._sleep(self._pause(attempt, retry.wait))
+                if retry.wait is not None:
+                    # Every llmref process waits for it, not only this one.
+                    self._throttle.defer(retry.wait)
+                else:
+                    # Backoff on top of the spacing: 1, 2, 4 s more for arXiv itself.
+                    self._sleep(self.interval / 3 * 2**attempt)
         raise SourceError(f"Could not get an answer from arXiv at {self.url}: {last_reason}.", _LATER)
 
-    def _pause(self, attempt: int, asked: float | None) -> float:
-        if asked is not None:
-            if asked > MAX_RETRY_AFTER:
-                raise SourceError(f"arXiv asks to wait {asked:.0f} s before the next request.", _LATER)
-            return asked
-        # Exponential backoff on the same scale as the spacing: 1, 2, 4 s for arXiv itself.
-        return self.interval / 3 * 2**attempt
+    def _judge_status(self, status: int) -> _Retry:
+        response = self._session.last_response
+        if status == 400:
+            raise SourceError(
+                f"arXiv rejected the request ({_error_text(response)}).",
+                "Check the identifiers; nothing was changed.",
+            )
+        if status == 404:
+            raise SourceError(f"{self.url} answered HTTP 404: there is no query API there.", _CHECK_URL)
+        if status not in (429, 500, 502, 503, 504):
+            raise SourceError(f"arXiv answered HTTP {status}.", _LATER)
+        wait = _retry_after(response)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            raise SourceError(f"arXiv asks to wait {wait:.0f} s before the next request.", _LATER)
+        return _Retry(f"HTTP {status}", wait)
 
 
 _LATER = "Try again later; nothing was changed."
 
 
-def _client(url: str, timeout: tuple[float, float], throttle: Throttle, loopback: bool) -> arxiv.Client:
-    import arxiv
-    import requests
+_CHECK_URL = f"Check {URL_ENV} (default {DEFAULT_URL}); nothing was changed."
 
-    logging.getLogger("arxiv").setLevel(logging.ERROR)  # it warns on stderr about feeds we reject anyway
+
+def _session(timeout: tuple[float, float], throttle: Throttle, loopback: bool) -> requests.Session:
+    import requests
 
     class Session(requests.Session):
         def __init__(self) -> None:
@@ -187,17 +200,53 @@ def _client(url: str, timeout: tuple[float, float], throttle: Throttle, loopback
         def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
             kwargs.setdefault("timeout", self.timeout)
             kwargs["headers"] = {**(kwargs.get("headers") or {}), "user-agent": USER_AGENT}
-            throttle.wait()
-            response = super().request(method, url, *args, **kwargs)
+            with throttle.slot():
+                response = super().request(method, url, *args, **kwargs)
+                response.content  # noqa: B018 - read the body while holding the slot
             self.last_response = response
             if response.status_code == 200:
                 _check_feed(response)
             return response
 
+    return Session()
+
+
+def _client(url: str, session: requests.Session) -> arxiv.Client:
+    import arxiv
+
+    logging.getLogger("arxiv").setLevel(logging.ERROR)  # it warns on stderr about feeds we reject anyway
     client = arxiv.Client(page_size=BATCH, delay_seconds=0, num_retries=0)
-    client.query_url_format = url + "?{}"
-    client._session = Session()
+    # The package fills the query in with str.format: braces in the URL must be doubled.
+    client.query_url_format = url.replace("{", "{{").replace("}", "}}") + "?{}"
+    # The package has no way to pass a session in; this attribute is its own (pinned arxiv 4.0.*).
+    client._session = session
     return client
+
+
+def _checked_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise SourceError(f"{url!r} is not a URL: {exc}.", _CHECK_URL) from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"{url!r} is not an http(s) URL.", _CHECK_URL)
+    return url
+
+
+def _seconds(name: str, default: float, *, zero_ok: bool = False) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0 or (value == 0 and not zero_ok) or value != value:
+        raise SourceError(
+            f"{name}={raw!r} is not a number of seconds.", f"Set {name} to e.g. 30, or unset it."
+        )
+    return value
 
 
 def _check_feed(response: requests.Response) -> None:

@@ -149,8 +149,8 @@ class Library:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all.
+    def transaction(self, *, keep: bool = True) -> Iterator[None]:
+        """All writes inside happen together or not at all (``keep=False``: a trial, rolled back).
 
         ``BEGIN IMMEDIATE`` takes the write lock before anything is read, so that two processes
         editing the same record queue up (busy timeout) instead of one overwriting the other's
@@ -167,7 +167,7 @@ class Library:
         try:
             with self.db.atomic():
                 yield
-            self.conn.execute("COMMIT")
+            self.conn.execute("COMMIT" if keep else "ROLLBACK")
         except sqlite3.OperationalError as exc:
             self.conn.rollback()
             raise _unwritable(self.path, exc) from exc
@@ -243,18 +243,19 @@ class Library:
 
     def matching(self, record: Record) -> Record | None:
         """The stored record for the same work: by any shared identifier, else (for records that
-        have no arXiv id yet, such as the curated list's title-only entries) by normalised title."""
+        have no arXiv id yet, such as the curated list's title-only entries) by normalised title,
+        when the kind is the same and the years, if both are known, are at most one apart."""
         for scheme, value in record.identifiers():
             found = self.record_ids_for(scheme, value)
             if found:
                 return self._load(found[:1])[0]
-        wanted = normalise_title(record.title)
         rows = self.conn.execute(
-            "SELECT id, title FROM records r WHERE NOT EXISTS"
-            " (SELECT 1 FROM identifiers i WHERE i.record_id = r.id AND i.scheme = 'arxiv') ORDER BY id"
+            "SELECT id, year FROM records r WHERE title_key = ? AND kind = ? AND NOT EXISTS"
+            " (SELECT 1 FROM identifiers i WHERE i.record_id = r.id AND i.scheme = 'arxiv') ORDER BY id",
+            [normalise_title(record.title), record.kind],
         )
-        for rid, title in rows:
-            if normalise_title(title) == wanted:
+        for rid, year in rows:
+            if year is None or record.year is None or abs(year - record.year) <= 1:
                 return self._load([rid])[0]
         return None
 
@@ -552,6 +553,7 @@ class Library:
         return {
             "kind": record.kind,
             "title": record.title,
+            "title_key": normalise_title(record.title),
             "year": record.year,
             "venue": record.venue,
             "arxiv_version": record.arxiv_version,

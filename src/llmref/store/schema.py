@@ -139,7 +139,24 @@ def m004_bibtex_entry(db: Database) -> None:
     db["records"].add_column("bibtex_fields", str, not_null_default="{}")
 
 
-MIGRATIONS = (m001_initial, m002_arxiv_metadata, m003_key_case_insensitive, m004_bibtex_entry)
+def m005_title_key(db: Database) -> None:
+    # The normalised title, so that finding "the same work by title" (imports, arXiv matches
+    # for title-only records) is an index look-up rather than a pass over every title.
+    from ..text import normalise_title
+
+    db["records"].add_column("title_key", str, not_null_default="")
+    for rid, title in db.execute("SELECT id, title FROM records").fetchall():
+        db.execute("UPDATE records SET title_key = ? WHERE id = ?", [normalise_title(title), rid])
+    db.execute("CREATE INDEX records_title_key ON records(title_key)")
+
+
+MIGRATIONS = (
+    m001_initial,
+    m002_arxiv_metadata,
+    m003_key_case_insensitive,
+    m004_bibtex_entry,
+    m005_title_key,
+)
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
 

@@ -1,0 +1,202 @@
+"""Export and import commands (registered on the app by importing this module)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import UsageError
+from .app import (
+    AuthorOpt,
+    KindOpt,
+    ModelOpt,
+    SectionOpt,
+    TagOpt,
+    TaskOpt,
+    VenueOpt,
+    YearOpt,
+    _filters,
+    _library,
+    command,
+)
+
+
+@command()
+def export(
+    ctx: typer.Context,
+    query: Annotated[
+        list[str] | None, typer.Argument(help="Only records matching these words (as in search).")
+    ] = None,
+    bibtex: Annotated[bool, typer.Option("--bibtex", help="BibTeX (the default).")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="A curated Markdown list, like the bundled one.")
+    ] = False,
+    markdown_table: Annotated[
+        bool, typer.Option("--markdown-table", help="A compact Markdown table.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="llmref JSON: every field, as data/seed.json.")
+    ] = False,
+    csl_json: Annotated[bool, typer.Option("--csl-json", help="CSL-JSON, for pandoc and Zotero.")] = False,
+    key: Annotated[
+        list[str], typer.Option("--key", help="Only this record: a key or identifier (repeatable).")
+    ] = [],
+    tag: TagOpt = [],
+    author: AuthorOpt = [],
+    year: YearOpt = None,
+    venue: VenueOpt = None,
+    model: ModelOpt = [],
+    task: TaskOpt = [],
+    section: SectionOpt = [],
+    kind: KindOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Export records as BibTeX, a Markdown list or table, JSON or CSL-JSON.
+
+    Selects with the same filters and query as search, or explicit --key records; everything
+    by default. BibTeX is sorted by key and written as UTF-8.
+
+    Example: llmref export --bibtex --tag LoRA -o refs.bib
+    """
+    from .. import exchange
+    from . import output as out
+
+    flags = {"bibtex": bibtex, "markdown": markdown, "markdown-table": markdown_table, "json": as_json}
+    chosen = [name for name, on in {**flags, "csl-json": csl_json}.items() if on]
+    if len(chosen) > 1:
+        raise UsageError(
+            f"Choose one format, not {' and '.join('--' + c for c in chosen)}.", "llmref export --bibtex"
+        )
+    fmt = chosen[0] if chosen else "bibtex"
+    library = _library(ctx)
+    filters = _filters(tag, author, year, venue, model, task, section, kind)
+    text = " ".join(query or [])
+    if key:
+        records = list({r.key: r for r in (library.find(k) for k in key)}.values())
+    elif text.strip():
+        records = [h.record for h in library.search(text, filters, limit=None)]
+    else:
+        records = library.list(filters)
+    result = exchange.export(records, fmt)
+    if output is None:
+        sys.stdout.write(result)
+        sys.stdout.flush()
+    else:
+        _write_atomically(output, result)
+        out.message(f"Wrote {len(records)} record{'s' if len(records) != 1 else ''} to {output}.")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` and rename: a failure never leaves half a file."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write to {path.parent}: {exc.strerror}.", "Choose another --output path."
+        ) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror}.", "Choose another --output path.") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@command("import", no_args_is_help=True)
+def import_(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path], typer.Argument(help="Files to import: .bib, .md, .json (llmref or CSL-JSON).")
+    ],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="bibtex, markdown, json or csl-json, if the extension does not say."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", "-n", help="Show what would happen; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Import BibTeX, Markdown paper lists, llmref JSON or CSL-JSON.
+
+    A paper the library already has (same arXiv id, DOI or ACL id, or the same title) is filled
+    in, never duplicated; nothing in the library is overwritten. Entries that cannot be read
+    are reported with their line numbers. Importing the same file twice changes nothing.
+
+    Example: llmref import thesis.bib awesome-llm.md
+    """
+    from .. import exchange
+    from . import output
+
+    found, problems = exchange.read_files(files, fmt)
+    library = _library(ctx)
+    if dry_run:
+        report = _dry_run(library, found, problems)
+    else:
+        report = exchange.import_records(library, found, problems)
+    if as_json:
+        output.print_json(
+            {
+                "outcomes": [
+                    {"status": o.status, "key": o.key, "title": o.title, "detail": o.detail}
+                    for o in report.outcomes
+                ],
+                "problems": [
+                    {"source": p.source, "line": p.line, "message": p.message} for p in report.problems
+                ],
+                "written": not dry_run,
+            }
+        )
+    else:
+        _show_import(report)
+    if report.problems or report.count("failed"):
+        raise typer.Exit(1)
+
+
+def _dry_run(library: Any, found: Any, problems: Any) -> Any:
+    from .. import exchange
+
+    class _Rollback(Exception):
+        pass
+
+    report = None
+    try:
+        with library.transaction():
+            report = exchange.import_records(library, found, problems)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return report
+
+
+def _show_import(report: Any) -> None:
+    from . import output, table
+
+    shown = [o for o in report.outcomes if o.status != "unchanged"]
+    if shown:
+        columns = [
+            table.Column("Status", wrap=False),
+            table.Column("Key", style="cyan", wrap=False),
+            table.Column("Title / what changed", flexible=True),
+        ]
+        rows = [[o.status, o.key or "", o.title + (f"\n{o.detail}" if o.detail else "")] for o in shown]
+        sys.stdout.write(table.render(columns, rows, width=table.terminal_width(), colour=table.use_colour()))
+    for problem in report.problems:
+        where = f"{problem.source}:{problem.line}" if problem.line else problem.source
+        output.message(f"{where}: {problem.message}")
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("added", "merged", "unchanged", "failed") if report.count(s)
+    )
+    if report.problems:
+        counts += f", {len(report.problems)} not imported (see above)"
+    output.message(counts or "Nothing to import.")

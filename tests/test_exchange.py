@@ -1,0 +1,173 @@
+"""Import and export through the CLI: formats chosen, records matched, nothing duplicated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmref.cli.app import app
+from llmref.exchange import merge
+from llmref.models import Record
+
+from .conftest import LORA
+
+
+def runner_for(db: Path):
+    def run(*args: str):
+        return CliRunner().invoke(app, ["--db", str(db), *args])
+
+    return run
+
+
+@pytest.fixture
+def seeded(tmp_path: Path):
+    run = runner_for(tmp_path / "seeded.db")
+    assert run("init").exit_code == 0
+    return run
+
+
+@pytest.fixture
+def empty(tmp_path: Path):
+    run = runner_for(tmp_path / "empty.db")
+    assert run("init", "--empty").exit_code == 0
+    return run
+
+
+def test_json_export_of_everything_reimports_to_the_same_records(seeded, empty, tmp_path: Path) -> None:
+    dump = tmp_path / "all.json"
+    assert seeded("export", "--json", "-o", str(dump)).exit_code == 0
+    result = empty("import", str(dump), "--json")
+    assert result.exit_code == 0, result.output
+    assert {o["status"] for o in json.loads(result.stdout)["outcomes"]} == {"added"}
+    assert json.loads(empty("export", "--json").stdout) == json.loads(dump.read_text())
+
+
+def test_importing_twice_changes_nothing(seeded, empty, tmp_path: Path) -> None:
+    dump = tmp_path / "all.json"
+    dump.write_text(seeded("export", "--json").stdout)
+    assert empty("import", str(dump)).exit_code == 0
+    before = empty("export", "--json").stdout
+    again = empty("import", str(dump), "--json")
+    assert {o["status"] for o in json.loads(again.stdout)["outcomes"]} == {"unchanged"}
+    assert empty("export", "--json").stdout == before
+
+
+def test_importing_the_seed_into_the_seeded_library_changes_nothing(seeded, tmp_path: Path) -> None:
+    dump = tmp_path / "all.json"
+    dump.write_text(seeded("export", "--json").stdout)
+    result = seeded("import", str(dump), "--json")
+    assert {o["status"] for o in json.loads(result.stdout)["outcomes"]} == {"unchanged"}
+
+
+def test_export_selects_like_search(seeded) -> None:
+    by_tag = json.loads(seeded("export", "--json", "--tag", "Adapter家族").stdout)
+    assert [r["key"] for r in by_tag] == [
+        "houlsby2019parameterefficient",
+        "lin2020exploring",
+        "pfeiffer2021adapterfusion",
+        "ruckle2021adapterdrop",
+    ]
+    by_query = json.loads(seeded("export", "--json", "low-rank").stdout)
+    assert [r["key"] for r in by_query] == ["hu2021lora"]
+    by_key = json.loads(
+        seeded("export", "--json", "--key", "2106.09685", "--key", "li2021prefixtuning").stdout
+    )
+    assert [r["key"] for r in by_key] == ["hu2021lora", "li2021prefixtuning"]
+
+
+def test_export_refuses_two_formats_and_unknown_keys(seeded) -> None:
+    assert seeded("export", "--bibtex", "--json").exit_code == 2
+    missing = seeded("export", "--key", "nosuchkey")
+    assert missing.exit_code == 3 and "Error:" in missing.stderr
+
+
+def test_export_to_an_unwritable_place_is_a_clean_error(seeded, tmp_path: Path) -> None:
+    result = seeded("export", "--json", "-o", str(tmp_path / "missing-dir" / "x.json"))
+    assert result.exit_code == 2 and result.stderr.startswith("Error: Cannot write")
+
+
+def test_import_merges_into_an_existing_record_without_overwriting(seeded, tmp_path: Path) -> None:
+    incoming = Record(
+        title="Some other title for LoRA",
+        arxiv_id="2106.09685",
+        abstract="An abstract the library did not have.",
+        tags=("PEFT",),
+        notes="A note from elsewhere.",
+        urls=(("code", "https://github.com/microsoft/LoRA"), ("pdf", "https://arxiv.org/abs/2106.09685")),
+    )
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([incoming.to_dict()]))
+    result = seeded("import", str(path), "--json")
+    outcome = json.loads(result.stdout)["outcomes"][0]
+    assert (outcome["status"], outcome["key"]) == ("merged", "hu2021lora")
+    lora = json.loads(seeded("show", "hu2021lora", "--json").stdout)
+    assert lora["title"] == "LoRA: Low-Rank Adaptation of Large Language Models"
+    assert lora["abstract"] == "An abstract the library did not have."
+    assert lora["tags"] == ["LoRA", "PEFT"]
+    assert lora["notes"].startswith("模型：RoBERTa")
+    assert lora["urls"] == {
+        "pdf": "https://arxiv.org/abs/2106.09685",
+        "code": "https://github.com/microsoft/LoRA",
+    }
+
+
+def test_an_imported_key_that_is_taken_goes_to_the_newcomer_with_a_suffix(seeded, tmp_path: Path) -> None:
+    other = Record(key="hu2021lora", title="A different paper", authors=("Someone Else",), year=2020)
+    path = tmp_path / "clash.json"
+    path.write_text(json.dumps([other.to_dict()]))
+    outcome = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"][0]
+    assert outcome["status"] == "added" and outcome["key"] != "hu2021lora"
+    assert "was taken" in outcome["detail"]
+    assert json.loads(seeded("show", "hu2021lora", "--json").stdout)["title"].startswith("LoRA")
+
+
+def test_bad_json_records_are_reported_and_the_rest_imported(empty, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.json"
+    path.write_text(
+        json.dumps([LORA.to_dict(), {"kind": "paper", "title": "x", "colour": "red"}, {"kind": "poem"}])
+    )
+    result = empty("import", str(path))
+    assert result.exit_code == 1
+    assert "record 2" in result.stderr and "record 3" in result.stderr
+    assert "1 added" in result.stderr
+
+
+def test_import_dry_run_writes_nothing(seeded, empty, tmp_path: Path) -> None:
+    path = tmp_path / "all.json"
+    path.write_text(seeded("export", "--json").stdout)
+    result = empty("import", str(path), "--dry-run", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["written"] is False
+    assert json.loads(empty("list", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("refs.txt", "hello", "Cannot tell the format"),
+        ("broken.json", "[{", "not valid JSON"),
+        ("other.json", '{"a": 1}', "neither llmref JSON nor CSL-JSON"),
+        ("latin1.bib", b"@misc{x, title={M\xfcller}}", "not UTF-8"),
+    ],
+)
+def test_unreadable_files_are_clean_errors(empty, tmp_path: Path, name: str, content, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = empty("import", str(path))
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_merge_fills_and_extends_but_never_overwrites() -> None:
+    mine = LORA.with_(key="hu2021lora", venue=None, abstract=None)
+    theirs = Record(
+        title="Changed", venue="ICLR", abstract="Text.", authors=("A B",), tags=("lora", "New"), year=1999
+    )
+    merged = merge(mine, theirs)
+    assert (merged.title, merged.key, merged.year) == (mine.title, "hu2021lora", 2021)
+    assert (merged.venue, merged.abstract) == ("ICLR", "Text.")
+    assert merged.tags == ("LoRA", "New")
+    assert merged.authors == mine.authors  # a truncated list is replaced only by a longer one

@@ -1,0 +1,245 @@
+"""Every format through the CLI: export, re-import, and what real tools make of the files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from llmref.cli.app import app
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bib"
+LIST = Path(__file__).resolve().parents[1] / "data" / "curated-list.md"
+
+
+def runner_for(db: Path):
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(app, ["--db", str(db), *args], input=input)
+
+    return run
+
+
+@pytest.fixture
+def seeded(tmp_path: Path):
+    run = runner_for(tmp_path / "seeded.db")
+    assert run("init").exit_code == 0
+    return run
+
+
+@pytest.fixture
+def empty(tmp_path: Path):
+    run = runner_for(tmp_path / "empty.db")
+    assert run("init", "--empty").exit_code == 0
+    return run
+
+
+def records(run) -> list[dict]:
+    return json.loads(run("export", "--json").stdout)
+
+
+def test_markdown_export_of_the_seed_reimports_to_the_same_records(seeded, empty, tmp_path: Path) -> None:
+    listing = tmp_path / "list.md"
+    assert seeded("export", "--markdown", "-o", str(listing)).exit_code == 0
+    result = empty("import", str(listing))
+    assert result.exit_code == 0, result.output
+
+    def without_keys(run) -> list[dict]:
+        return [{k: v for k, v in r.items() if k != "key"} for r in records(run)]
+
+    # Keys are given by the store; the seed's were given when the list was first read.
+    assert without_keys(empty) == without_keys(seeded)
+
+
+def test_reimporting_the_curated_list_changes_nothing(seeded) -> None:
+    before = records(seeded)
+    result = seeded("import", str(LIST), "--json")
+    assert result.exit_code == 0, result.output
+    assert {o["status"] for o in json.loads(result.stdout)["outcomes"]} == {"unchanged"}
+    assert records(seeded) == before
+
+
+def test_a_newer_list_adds_what_is_new_and_reports_what_changed(seeded, tmp_path: Path) -> None:
+    newer = LIST.read_text(encoding="utf-8") + (
+        "\n## More PEFT\n\n1. `QLoRA: Efficient Finetuning of Quantized LLMs` arxiv 2023\n"
+        "   Tim Dettmers, Artidoro Pagnoni, Ari Holtzman, Luke Zettlemoyer [[pdf](https://arxiv.org/abs/2305.14314)]\n"
+    )
+    newer = newer.replace(
+        "2. [ChatGLM: An Open Bilingual Dialogue Language Model](https://github.com/THUDM/ChatGLM-6B)",
+        "2. [ChatGLM: An Open Bilingual Dialogue Language Model](https://github.com/THUDM/ChatGLM-6B) [[paper](https://arxiv.org/abs/2210.02414)]",
+    )
+    path = tmp_path / "newer.md"
+    path.write_text(newer, encoding="utf-8")
+    outcomes = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"]
+    added = [o for o in outcomes if o["status"] == "added"]
+    assert [o["key"] for o in added] == ["dettmers2023qlora"]
+    assert len([o for o in outcomes if o["status"] != "unchanged"]) == 1
+    assert len(records(seeded)) == 55
+
+
+def test_bibtex_export_of_the_library_for_a_tag(seeded) -> None:
+    result = seeded("export", "--bibtex", "--tag", "LoRA")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("@misc{hu2021lora,")
+    assert "eprint = {2106.09685}" in result.stdout
+
+
+def test_bibtex_import_reports_bad_entries_by_line_and_imports_the_rest(empty) -> None:
+    result = empty("import", str(FIXTURES / "broken.bib"), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    lines = {p["line"] for p in data["problems"]}
+    assert 6 in lines  # the entry with an unbalanced brace
+    assert all(p["source"] == "broken.bib" for p in data["problems"])
+    assert data["outcomes"] and all(o["status"] == "added" for o in data["outcomes"])
+    text = empty("import", str(FIXTURES / "broken.bib")).stderr
+    assert "broken.bib:6:" in text and "not imported" in text
+
+
+def test_macros_from_one_file_serve_another_in_the_same_call(empty) -> None:
+    result = empty("import", str(FIXTURES / "strings.bib"), str(FIXTURES / "papers.bib"), "--json")
+    data = json.loads(result.stdout)
+    assert not [p for p in data["problems"] if "macro" in p["message"]]
+    assert len(data["outcomes"]) >= 5
+
+
+REAL_ENTRIES = r"""
+@string{acl = "Proceedings of the 59th Annual Meeting of the Association for Computational Linguistics"}
+
+@inproceedings{li-liang-2021-prefix,
+    title = "Prefix-Tuning: Optimizing Continuous Prompts for Generation",
+    author = "Li, Xiang Lisa  and
+      Liang, Percy",
+    booktitle = acl,
+    month = aug,
+    year = "2021",
+    address = "Online",
+    publisher = "Association for Computational Linguistics",
+    url = "https://aclanthology.org/2021.acl-long.353",
+    doi = "10.18653/v1/2021.acl-long.353",
+    pages = "4582--4597",
+}
+
+@article{hu2021lora,
+  title={{LoRA}: Low-rank adaptation of large language models},
+  author={Hu, Edward J and Shen, Yelong and Wallis, Phillip and Allen-Zhu, Zeyuan and Li, Yuanzhi
+          and Wang, Shean and Wang, Lu and Chen, Weizhu},
+  journal={arXiv preprint arXiv:2106.09685},
+  year={2021}
+}
+
+@inproceedings{NEURIPS2020_1457c0d6,
+ author = {Brown, Tom and Mann, Benjamin and Ryder, Nick and Subbiah, Melanie and others},
+ booktitle = {Advances in Neural Information Processing Systems},
+ pages = {1877--1901},
+ title = {Language Models are Few-Shot Learners},
+ volume = {33},
+ year = {2020}
+}
+
+@misc{r{\"u}ckl{\'e}2021adapterdrop,
+      title={AdapterDrop: On the Efficiency of Adapters in Transformers},
+      author={Andreas R{\"u}ckl{\'e} and Gregor Geigle and Max Glockner},
+      year={2021},
+      eprint={2010.11918},
+      archivePrefix={arXiv},
+      primaryClass={cs.CL}
+}
+"""
+
+
+def test_bibtex_import_then_export_gives_the_entries_back(empty, tmp_path: Path) -> None:
+    pybtex = pytest.importorskip("pybtex.database")
+    path = tmp_path / "real.bib"
+    path.write_text(REAL_ENTRIES, encoding="utf-8")
+    result = empty("import", str(path), "--json")
+    assert result.exit_code == 1  # BibTeX cannot read a key with braces: that entry is reported
+    data = json.loads(result.stdout)
+    assert [p["line"] for p in data["problems"]] == [35]
+    assert [o["status"] for o in data["outcomes"]] == ["added"] * 3
+    exported = pybtex.parse_string(empty("export", "--bibtex").stdout, "bibtex").entries
+    original = pybtex.parse_string(REAL_ENTRIES, "bibtex").entries
+    for key in ("li-liang-2021-prefix", "hu2021lora", "NEURIPS2020_1457c0d6"):
+        assert exported[key].type == original[key].type
+        for name, value in original[key].fields.items():
+            assert " ".join(exported[key].fields[name].split()) == " ".join(value.split()), (key, name)
+        assert [str(p) for p in exported[key].persons["author"]] == [
+            str(p) for p in original[key].persons["author"]
+        ]
+    lora = json.loads(empty("show", "hu2021lora", "--json").stdout)
+    assert (lora["arxiv_id"], len(lora["authors"])) == ("2106.09685", 8)
+
+
+_WORDS = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -:,.'()é",
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    title=_WORDS.filter(lambda t: t.strip() and any(c.isalpha() for c in t)),
+    pages=st.from_regex(r"[1-9][0-9]{0,3}--[1-9][0-9]{0,3}", fullmatch=True),
+    publisher=_WORDS.filter(str.strip),
+    year=st.integers(1950, 2030),
+    entry_type=st.sampled_from(["article", "inproceedings", "misc", "techreport", "book"]),
+)
+def test_bibtex_fields_survive_the_store(tmp_path_factory, title, pages, publisher, year, entry_type) -> None:
+    pybtex = pytest.importorskip("pybtex.database")
+    home = tmp_path_factory.mktemp("rt")
+    run = runner_for(home / "lib.db")
+    run("init", "--empty")
+    text = (
+        f"@{entry_type}{{roundtrip,\n  title = {{{title.strip()}}},\n"
+        "  author = {Ada Lovelace and Turing, Alan},\n"
+        f"  year = {{{year}}},\n  pages = {{{pages}}},\n  publisher = {{{publisher.strip()}}},\n"
+        f"  note = {{Seen in {year}}},\n}}\n"
+    )
+    path = home / "one.bib"
+    path.write_text(text, encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    original = pybtex.parse_string(text, "bibtex").entries["roundtrip"]
+    again = pybtex.parse_string(run("export", "--bibtex").stdout, "bibtex").entries["roundtrip"]
+    assert again.type == original.type
+    for name, value in original.fields.items():
+        assert " ".join(again.fields[name].split()) == " ".join(value.split()), name
+    assert [str(p) for p in again.persons["author"]] == [str(p) for p in original.persons["author"]]
+
+
+def test_csl_json_export_reimports(seeded, empty, tmp_path: Path) -> None:
+    path = tmp_path / "refs.json"
+    assert seeded("export", "--csl-json", "-o", str(path)).exit_code == 0
+    result = empty("import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    mine = {r["key"]: r for r in records(seeded)}
+    theirs = {r["key"]: r for r in records(empty)}
+    assert set(theirs) == set(mine)
+    for key, record in theirs.items():
+        assert record["title"] == mine[key]["title"]
+        assert record["arxiv_id"] == mine[key]["arxiv_id"]
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed (CI installs it)")
+def test_pandoc_formats_every_key_of_the_seed_export(seeded, tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    csl = tmp_path / "refs.json"
+    seeded("export", "--bibtex", "-o", str(bib))
+    seeded("export", "--csl-json", "-o", str(csl))
+    keys = [r["key"] for r in records(seeded)]
+    doc = tmp_path / "doc.md"
+    doc.write_text("Cited: " + "; ".join(f"@{k}" for k in keys) + "\n", encoding="utf-8")
+    for bibliography in (bib, csl):
+        done = subprocess.run(
+            ["pandoc", "--citeproc", f"--bibliography={bibliography}", "-t", "plain", str(doc)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert "???" not in done.stdout
