@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from llmref import exchange
 from llmref.cli.app import app
+from llmref.models import KINDS, Record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bib"
 LIST = Path(__file__).resolve().parents[1] / "data" / "curated-list.md"
@@ -243,3 +246,70 @@ def test_pandoc_formats_every_key_of_the_seed_export(seeded, tmp_path: Path) -> 
         )
         assert done.returncode == 0 and done.stderr == "", done.stderr
         assert "???" not in done.stdout
+
+
+CORPUS_LISTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "lists"
+_PAPER_LINK = re.compile(
+    r"https?://(?:www\.)?(?:arxiv\.org/(?:abs|pdf)/[^\s)\]\"'<>]+|aclanthology\.org/[^\s)\]\"'<>]+)"
+)
+
+
+@pytest.mark.skipif(not CORPUS_LISTS.is_dir(), reason="../shared/corpus is not beside this clone")
+@pytest.mark.parametrize("name", ["awesome-llm.md", "deltapapers.md", "ainlper-papershare-zh.md"])
+def test_other_peoples_lists_import_with_every_paper_link_attached(empty, name: str) -> None:
+    from llmref.ids import parse_acl, parse_arxiv
+
+    path = CORPUS_LISTS / name
+    result = empty("import", str(path))
+    assert result.exit_code == 0, result.output
+    stored = records(empty)
+    held = {("arxiv", r["arxiv_id"]) for r in stored} | {("acl", r["acl_id"]) for r in stored}
+    for r in stored:
+        for url in r["urls"].values():
+            held |= {("arxiv", (parse_arxiv(url) or ("",))[0]), ("acl", parse_acl(url) or "")}
+    for link in _PAPER_LINK.findall(path.read_text(encoding="utf-8")):
+        found = parse_arxiv(link)
+        wanted = ("arxiv", found[0]) if found else ("acl", parse_acl(link) or "")
+        if wanted[1]:
+            assert wanted in held, link
+    again = empty("import", str(path), "--json")
+    assert {o["status"] for o in json.loads(again.stdout)["outcomes"]} == {"unchanged"}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.builds(
+            Record,
+            title=st.text(min_size=1, max_size=30).filter(lambda t: t.strip() and t == t.strip()),
+            kind=st.sampled_from(KINDS),
+            authors=st.lists(
+                st.text(min_size=1, max_size=15).filter(lambda t: t.strip() == t and t), max_size=4
+            ).map(tuple),
+            year=st.none() | st.integers(1900, 2100),
+            tags=st.lists(
+                st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}", fullmatch=True), max_size=3, unique_by=str.casefold
+            ).map(tuple),
+            notes=st.text(max_size=40),
+            section=st.lists(st.text(min_size=1, max_size=10).filter(str.strip), max_size=2).map(tuple),
+            todo=st.booleans(),
+        ),
+        min_size=1,
+        max_size=5,
+        unique_by=lambda r: r.title.casefold(),
+    )
+)
+def test_json_round_trips_exactly_through_two_libraries(
+    tmp_path_factory, given_records: list[Record]
+) -> None:
+    from llmref.store.library import Library
+
+    home = tmp_path_factory.mktemp("json")
+    with Library.open(home / "a.db", seed=given_records) as first:
+        exported = exchange.export(first.list(), "json")
+    path = home / "dump.json"
+    path.write_text(exported, encoding="utf-8")
+    run = runner_for(home / "b.db")
+    run("init", "--empty")
+    assert run("import", str(path)).exit_code == 0
+    assert run("export", "--json").stdout == exported

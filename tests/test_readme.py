@@ -42,15 +42,19 @@ def run(command: str, db: Path):
     return CliRunner().invoke(app, args, env={"LLMREF_DB": str(db), "COLUMNS": "100"})
 
 
-@pytest.mark.parametrize("command", commands())
-def test_readme_command_runs(
-    command: str, tmp_path: Path, arxiv_server: ArxivServer, monkeypatch: pytest.MonkeyPatch
+def test_readme_commands_run_in_order(
+    tmp_path: Path, arxiv_server: ArxivServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Commands that reach arXiv talk to the look-alike server on 127.0.0.1.
+    # In order, in one library and one folder, as a reader following the README would: the
+    # files `export -o` writes are the ones `import` reads. Commands that reach arXiv talk to
+    # the look-alike server on 127.0.0.1.
     monkeypatch.setenv("LLMREF_ARXIV_API_URL", arxiv_server.url)
-    command = command.replace("~/thesis.db", str(tmp_path / "thesis.db"))
-    result = run(command, tmp_path / "lib.db")
-    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path)
+    found = commands()
+    assert len(found) > 20
+    for command in found:
+        result = run(command.replace("~/thesis.db", str(tmp_path / "thesis.db")), tmp_path / "lib.db")
+        assert result.exit_code == 0, f"{command}\n{result.output}"
 
 
 @pytest.mark.parametrize(("command", "output"), shown_outputs())
