@@ -529,3 +529,11 @@ def test_any_author_list_keeps_its_length_through_pybtex(names: list[str], trunc
     persons = data.entries["k"].persons.get("author", [])
     expected = sum(1 for n in names if n.replace(",", " ").strip())
     assert len(persons) == (expected + truncated if expected else 0)
+
+
+def test_fixture_json_and_markdown_table_exports_match_golden_files() -> None:
+    # The same fixture in the two remaining export formats, so every format has a golden file.
+    from llmref.exchange import export
+
+    check_golden("fixture.json", export(list(FIXTURE), "json"))
+    check_golden("fixture-table.md", export(list(FIXTURE), "markdown-table"))
