@@ -104,3 +104,29 @@ def cli(db_path: Path, library: Library):
         return runner.invoke(app, ["--db", str(db_path), *args], input=input, env=env, prog_name="llmref")
 
     return invoke
+
+
+def runner_for(db: Path):
+    """A function that runs llmref on the library at ``db`` and returns CliRunner's result."""
+    from llmref.cli.app import app
+
+    def run(*args: str, input: str | None = None):
+        return CliRunner().invoke(app, ["--db", str(db), *args], input=input)
+
+    return run
+
+
+@pytest.fixture
+def seeded(tmp_path: Path):
+    """A library made from the bundled curated list, and a function to run llmref on it."""
+    run = runner_for(tmp_path / "seeded.db")
+    assert run("init").exit_code == 0
+    return run
+
+
+@pytest.fixture
+def empty(tmp_path: Path):
+    """An empty library, and a function to run llmref on it."""
+    run = runner_for(tmp_path / "empty.db")
+    assert run("init", "--empty").exit_code == 0
+    return run

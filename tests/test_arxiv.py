@@ -27,18 +27,6 @@ def api(arxiv_server: ArxivServer, monkeypatch: pytest.MonkeyPatch) -> ArxivServ
     return arxiv_server
 
 
-@pytest.fixture
-def seeded(tmp_path: Path):
-    """A library made from the bundled curated list, and a function to run llmref on it."""
-    db = tmp_path / "seeded.db"
-
-    def run(*args: str, input: str | None = None):
-        return CliRunner().invoke(app, ["--db", str(db), *args], input=input)
-
-    assert run("init").exit_code == 0
-    return run
-
-
 def record(run, ref: str) -> dict:
     result = run("show", ref, "--json")
     assert result.exit_code == 0, result.output

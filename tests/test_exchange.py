@@ -6,34 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from llmref.cli.app import app
 from llmref.exchange import merge
 from llmref.models import Record
 
 from .conftest import LORA
-
-
-def runner_for(db: Path):
-    def run(*args: str):
-        return CliRunner().invoke(app, ["--db", str(db), *args])
-
-    return run
-
-
-@pytest.fixture
-def seeded(tmp_path: Path):
-    run = runner_for(tmp_path / "seeded.db")
-    assert run("init").exit_code == 0
-    return run
-
-
-@pytest.fixture
-def empty(tmp_path: Path):
-    run = runner_for(tmp_path / "empty.db")
-    assert run("init", "--empty").exit_code == 0
-    return run
 
 
 def test_json_export_of_everything_reimports_to_the_same_records(seeded, empty, tmp_path: Path) -> None:

@@ -11,35 +11,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from llmref import exchange
-from llmref.cli.app import app
 from llmref.models import KINDS, Record
+
+from .conftest import runner_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bib"
 LIST = Path(__file__).resolve().parents[1] / "data" / "curated-list.md"
-
-
-def runner_for(db: Path):
-    def run(*args: str, input: str | None = None):
-        return CliRunner().invoke(app, ["--db", str(db), *args], input=input)
-
-    return run
-
-
-@pytest.fixture
-def seeded(tmp_path: Path):
-    run = runner_for(tmp_path / "seeded.db")
-    assert run("init").exit_code == 0
-    return run
-
-
-@pytest.fixture
-def empty(tmp_path: Path):
-    run = runner_for(tmp_path / "empty.db")
-    assert run("init", "--empty").exit_code == 0
-    return run
 
 
 def records(run) -> list[dict]:

@@ -52,9 +52,10 @@ def _identities(record: Record) -> list[tuple[str, str]]:
     # make a work new.
     from .ids import normalise_url
 
+    title = normalise_title(record.title)
     return [
         *record.identifiers(),
-        ("title", normalise_title(record.title)),
+        *([("title", title)] if title else []),
         *(("url", normalise_url(url)) for _, url in record.urls),
     ]
 

@@ -249,10 +249,13 @@ class Library:
             found = self.record_ids_for(scheme, value)
             if found:
                 return self._load(found[:1])[0]
+        title_key = normalise_title(record.title)
+        if not title_key:
+            return None  # a title of punctuation alone says nothing about which work it is
         rows = self.conn.execute(
             "SELECT id, year FROM records r WHERE title_key = ? AND kind = ? AND NOT EXISTS"
             " (SELECT 1 FROM identifiers i WHERE i.record_id = r.id AND i.scheme = 'arxiv') ORDER BY id",
-            [normalise_title(record.title), record.kind],
+            [title_key, record.kind],
         )
         for rid, year in rows:
             if year is None or record.year is None or abs(year - record.year) <= 1:
