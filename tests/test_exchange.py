@@ -96,8 +96,8 @@ def test_an_imported_key_that_is_taken_goes_to_the_newcomer_with_a_suffix(seeded
     path = tmp_path / "clash.json"
     path.write_text(json.dumps([other.to_dict()]))
     outcome = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"][0]
-    assert outcome["status"] == "added" and outcome["key"] != "hu2021lora"
-    assert "was taken" in outcome["detail"]
+    assert (outcome["status"], outcome["key"]) == ("added", "hu2021lorab")
+    assert "cite it as hu2021lorab" in outcome["detail"]
     assert json.loads(seeded("show", "hu2021lora", "--json").stdout)["title"].startswith("LoRA")
 
 
@@ -148,3 +148,91 @@ def test_merge_fills_and_extends_but_never_overwrites() -> None:
     assert (merged.venue, merged.abstract) == ("ICLR", "Text.")
     assert merged.tags == ("LoRA", "New")
     assert merged.authors == mine.authors  # a truncated list is replaced only by a longer one
+
+
+def test_generic_titles_from_a_bib_file_stay_separate_records(empty, tmp_path: Path) -> None:
+    path = tmp_path / "editorials.bib"
+    path.write_text(
+        "@article{smith2020editorial, title={Editorial}, author={Smith, Ann}, year=2020}\n"
+        "@article{jones2021editorial, title={Editorial}, author={Jones, Bob}, year=2021}\n"
+    )
+    result = empty("import", str(path), "--json")
+    assert [o["status"] for o in json.loads(result.stdout)["outcomes"]] == ["added", "added"]
+    assert json.loads(empty("show", "jones2021editorial", "--json").stdout)["authors"] == ["Bob Jones"]
+
+
+def test_a_conference_entry_for_a_paper_the_library_has_merges_and_names_the_key(
+    seeded, tmp_path: Path
+) -> None:
+    path = tmp_path / "iclr.bib"
+    path.write_text(
+        "@inproceedings{hu2022lora,\n  title={{LoRA}: Low-Rank Adaptation of Large Language Models},\n"
+        "  author={Hu, Edward J. and Shen, Yelong},\n"
+        "  booktitle={International Conference on Learning Representations},\n  year={2022},\n  url={https://openreview.net/forum?id=nZeVKeeFYf9}\n}\n"
+    )
+    outcome = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"][0]
+    assert (outcome["status"], outcome["key"]) == ("merged", "hu2021lora")
+    assert "hu2022lora" in outcome["detail"]
+    assert seeded("show", "hu2022lora").exit_code == 3
+
+
+def test_a_key_differing_only_in_case_is_added_under_a_new_key(seeded, tmp_path: Path) -> None:
+    path = tmp_path / "case.bib"
+    path.write_text("@article{HU2021LORA, title={Something About Cats}, author={Cat, Tom}, year=2021}\n")
+    outcome = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"][0]
+    assert (outcome["status"], outcome["key"]) == ("added", "HU2021LORAb")
+    assert "cite it as HU2021LORAb" in outcome["detail"]
+
+
+@pytest.mark.parametrize(
+    ("item", "authors", "tags"),
+    [
+        ({"id": "a", "type": "article", "title": "One", "author": "Smith"}, ["Smith"], []),
+        ({"id": "b", "type": "article", "title": "Two", "keyword": ["x", "y"]}, [], ["x", "y"]),
+    ],
+)
+def test_loose_csl_items_are_read_sensibly(
+    empty, tmp_path: Path, item: dict, authors: list, tags: list
+) -> None:
+    path = tmp_path / "loose.json"
+    path.write_text(json.dumps([item]))
+    assert empty("import", str(path)).exit_code == 0
+    record = json.loads(empty("show", item["id"], "--json").stdout)
+    assert (record["authors"], record["tags"]) == (authors, tags)
+
+
+def test_a_csl_item_without_a_title_is_reported(empty, tmp_path: Path) -> None:
+    path = tmp_path / "untitled.json"
+    path.write_text(
+        json.dumps([{"id": "x", "type": "article"}, {"id": "y", "type": "article", "title": "Fine"}])
+    )
+    result = empty("import", str(path))
+    assert (
+        result.exit_code == 1 and "record 1: it has no title" in result.stderr and "1 added" in result.stderr
+    )
+
+
+@pytest.mark.parametrize(("content", "fmt"), [("[1, 2]", "csl-json"), ("# A list\n", "json")])
+def test_a_forced_format_that_does_not_fit_is_a_clean_error(
+    empty, tmp_path: Path, content: str, fmt: str
+) -> None:
+    path = tmp_path / "odd.md"
+    path.write_text(content)
+    result = empty("import", str(path), "--format", fmt)
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
+
+
+def test_export_key_with_filters_is_refused_and_an_empty_export_says_so(seeded) -> None:
+    assert seeded("export", "--key", "hu2021lora", "--tag", "LoRA").exit_code == 2
+    empty_export = seeded("export", "--json", "--tag", "NoSuchTag")
+    assert empty_export.stdout == "[]\n" and "Nothing matches" in empty_export.stderr
+
+
+def test_an_exported_file_gets_ordinary_permissions(seeded, tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "refs.bib"
+    assert seeded("export", "-o", str(target)).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask

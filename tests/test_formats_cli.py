@@ -51,16 +51,15 @@ def test_a_newer_list_adds_what_is_new_and_reports_what_changed(seeded, tmp_path
         "\n## More PEFT\n\n1. `QLoRA: Efficient Finetuning of Quantized LLMs` arxiv 2023\n"
         "   Tim Dettmers, Artidoro Pagnoni, Ari Holtzman, Luke Zettlemoyer [[pdf](https://arxiv.org/abs/2305.14314)]\n"
     )
-    newer = newer.replace(
-        "2. [ChatGLM: An Open Bilingual Dialogue Language Model](https://github.com/THUDM/ChatGLM-6B)",
-        "2. [ChatGLM: An Open Bilingual Dialogue Language Model](https://github.com/THUDM/ChatGLM-6B) [[paper](https://arxiv.org/abs/2210.02414)]",
-    )
+    chatglm = "4. [ChatGLM: An Open Bilingual Dialogue Language Model](https://github.com/THUDM/ChatGLM-6B)"
+    assert chatglm in newer
+    newer = newer.replace(chatglm, chatglm + " [[paper](https://arxiv.org/abs/2210.02414)]")
     path = tmp_path / "newer.md"
     path.write_text(newer, encoding="utf-8")
     outcomes = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"]
-    added = [o for o in outcomes if o["status"] == "added"]
-    assert [o["key"] for o in added] == ["dettmers2023qlora"]
-    assert len([o for o in outcomes if o["status"] != "unchanged"]) == 1
+    changed = {o["key"]: o["status"] for o in outcomes if o["status"] != "unchanged"}
+    assert changed == {"dettmers2023qlora": "added", "chatglm": "merged"}
+    assert json.loads(seeded("show", "chatglm", "--json").stdout)["arxiv_id"] == "2210.02414"
     assert len(records(seeded)) == 55
 
 

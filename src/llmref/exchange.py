@@ -8,7 +8,7 @@ title, so nothing is duplicated) and writes everything in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ _EXTENSIONS = {
 #: Fields an import fills in when the library's record has nothing there.
 _FILLABLE = (
     "abstract", "year", "venue", "doi", "acl_id", "arxiv_id", "arxiv_version", "published", "updated",
-    "primary_category", "comment", "journal_ref", "entry_type", "notes",
+    "primary_category", "comment", "journal_ref", "notes",
 )  # fmt: skip
 #: List-like fields an import extends with what the library's record lacks.
 _MERGED = ("tags", "models", "tasks", "datasets", "categories")
@@ -43,6 +43,8 @@ class Problem:
     source: str
     line: int | None
     message: str
+    #: The entry was imported all the same (say, under a new key): a warning, not a loss.
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def read_files(
         result = read_bibtex(bib)
         names = ", ".join(name for name, _ in bib)
         found += [(names, r) for r in result.records]
-        problems += [Problem(p.source, p.line, p.message) for p in result.problems]
+        problems += [Problem(p.source, p.line, p.message, p.imported) for p in result.problems]
     for path, text, f in texts:
         if f == "markdown":
             from .formats.markdown_list import read_markdown_list
@@ -170,20 +172,38 @@ def read_files(
 
 
 def _read_json(path: Path, text: str, fmt: str) -> tuple[list[Record], list[Problem]]:
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}.", "Check the file."
+        ) from exc
     items = data.get("items", data) if isinstance(data, dict) else data
-    if fmt == "csl-json":
-        from .formats.csl import from_csl
-
-        return from_csl(items), []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise UsageError(
+            f"{path.name} does not hold a list of records.",
+            "Give what llmref export --json or --csl-json writes.",
+        )
     records, problems = [], []
     for i, item in enumerate(items, 1):
         try:
-            records.append(Record.from_dict(item))
-        except (TypeError, ValueError, UsageError) as exc:
+            records.append(_record_from_json(item, fmt))
+        except (TypeError, ValueError, AttributeError, UsageError) as exc:
             message = exc.message if isinstance(exc, UsageError) else str(exc)
             problems.append(Problem(path.name, None, f"record {i}: {message}"))
     return records, problems
+
+
+def _record_from_json(item: dict[str, Any], fmt: str) -> Record:
+    if fmt == "csl-json":
+        from .formats.csl import record_from_csl
+
+        record = record_from_csl(item)
+    else:
+        record = Record.from_dict(item)
+    if not record.title.strip():
+        raise UsageError("it has no title")
+    return record
 
 
 def import_records(
@@ -198,20 +218,35 @@ def import_records(
 
 
 def _import_one(library: Library, source: str, record: Record) -> Outcome:
+    from .keys import is_valid_key, unique_key
+
     try:
         with library.transaction():  # a savepoint: one bad record does not undo the others
             existing = library.matching(record)
             if existing is None:
-                key = record.key if record.key and not library.get(record.key) else None
+                key = record.key if record.key and is_valid_key(record.key) else None
+                if key and library.key_taken(key):
+                    key = unique_key(key, library.key_taken)  # only the newcomer gets a suffix
                 stored = library.insert(record.with_(key=key))
-                detail = f"key {record.key} was taken; now {stored.key}" if record.key and key is None else ""
+                renamed = record.key and stored.key != record.key
+                detail = (
+                    f"key {record.key!r} is taken or unusable: cite it as {stored.key}" if renamed else ""
+                )
                 return Outcome("added", stored.key, stored.title, detail)
             merged = merge(existing, record)
+            # The file's key is not the library's: say which one to cite.
+            alias = (
+                f"the file's key {record.key!r} is {existing.key} here"
+                if record.key and record.key != existing.key
+                else ""
+            )
             if merged == existing:
-                return Outcome("unchanged", existing.key, existing.title)
+                return Outcome("unchanged", existing.key, existing.title, alias)
             library.save(merged)
             changed = [name for name in _FIELD_NAMES if getattr(merged, name) != getattr(existing, name)]
-            return Outcome("merged", existing.key, existing.title, ", ".join(changed))
+            return Outcome(
+                "merged", existing.key, existing.title, "; ".join(x for x in (", ".join(changed), alias) if x)
+            )
     except UsageError as exc:
         return Outcome("failed", record.key, record.title, f"{source}: {exc.message}")
 
@@ -235,7 +270,10 @@ def merge(existing: Record, incoming: Record) -> Record:
         changes["section"] = incoming.section
     changes["urls"] = _merged_urls(existing.urls, incoming.urls)
     if not existing.bibtex_fields and incoming.bibtex_fields:
+        # An entry's type and fields go together: a type without its venue fields would make
+        # an @article with no journal.
         changes["bibtex_fields"] = incoming.bibtex_fields
+        changes["entry_type"] = existing.entry_type or incoming.entry_type
     return existing.with_(**changes)
 
 
@@ -260,3 +298,97 @@ def _merged_urls(
 
 
 _FIELD_NAMES = tuple(Record.__dataclass_fields__)
+
+
+# -- arXiv's metadata snapshot ---------------------------------------------------------------------
+
+#: Records written per transaction: big enough for a fast load, small enough that an
+#: interrupted import loses little and holds little in memory.
+SNAPSHOT_CHUNK = 5000
+
+
+@dataclass
+class SnapshotReport:
+    read: int = 0  # records (and bad lines) read, after the filters
+    added: int = 0
+    enriched: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def import_snapshot(
+    library: Library,
+    path: Path,
+    *,
+    categories: Sequence[str] = (),
+    since: int | None = None,
+    chunk_size: int = SNAPSHOT_CHUNK,
+    progress: Callable[[SnapshotReport], None] | None = None,
+) -> SnapshotReport:
+    """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), streaming, a chunk per
+    transaction. Papers the library has (by arXiv id) are enriched, never duplicated; running
+    the same import again, after an interruption or not, adds only what is missing."""
+    from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
+
+    report = SnapshotReport()
+    chunk: list[Record] = []
+    try:
+        for item in read_snapshot(open_snapshot(path), categories=categories, since=since):
+            report.read += 1
+            if isinstance(item, SnapshotProblem):
+                report.problems.append(Problem(path.name, item.line, item.message))
+                continue
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                _store_snapshot_chunk(library, chunk, report)
+                chunk = []
+                if progress:
+                    progress(report)
+        if chunk:
+            _store_snapshot_chunk(library, chunk, report)
+    except KeyboardInterrupt:
+        # Chunks already written stay: the library opens, searches, and a re-run goes on.
+        report.interrupted = True
+    if progress:
+        progress(report)
+    return report
+
+
+def _store_snapshot_chunk(library: Library, chunk: list[Record], report: SnapshotReport) -> None:
+    new: list[Record] = []
+    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
+    with library.transaction():
+        for record in chunk:
+            record = _without_taken_doi(library, record, dois, report)
+            found = library.record_ids_for("arxiv", record.arxiv_id or "")
+            if not found:
+                new.append(record)
+                continue
+            existing = library.find(record.arxiv_id or "")
+            merged = merge(existing, record)
+            if merged == existing:
+                report.unchanged += 1
+            else:
+                library.save(merged)
+                report.enriched += 1
+        library.insert_many(new)
+    report.added += len(new)
+
+
+def _without_taken_doi(
+    library: Library, record: Record, dois: dict[str, str], report: SnapshotReport
+) -> Record:
+    """The snapshot has papers that share a DOI (parts of one article); the library holds a DOI
+    once, so a later paper keeps its arXiv id and goes without the DOI."""
+    if not record.doi:
+        return record
+    holders = library.record_ids_for("doi", record.doi)
+    owner = dois.get(record.doi) or (library.records(holders)[0].arxiv_id if holders else None)
+    if owner is None or owner == record.arxiv_id:
+        dois[record.doi] = record.arxiv_id or ""
+        return record
+    report.problems.append(
+        Problem("snapshot", None, f"{record.arxiv_id}: DOI {record.doi} belongs to {owner}")
+    )
+    return record.with_(doi=None)

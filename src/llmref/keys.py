@@ -21,7 +21,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:.+/-]*$")
 
 
 #: Longest family name or title word a key takes, so a pathological title cannot make a huge key.
-_PART_MAX = 20
+_PART_MAX = 30
 
 
 def _slug(text: str) -> str:

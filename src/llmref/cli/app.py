@@ -24,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -196,7 +196,7 @@ def search(
     """Search titles, authors, abstracts, tags, models, tasks and notes; best matches first.
 
     Any text is a valid query: GPT-4, low-rank and chain-of-thought are words, not syntax. Words
-    match as prefixes, so [bold]lora[/] finds LoRA and AdaLoRA. Without a query (or with one that
+    match as prefixes, so **lora** finds LoRA and AdaLoRA. Without a query (or with one that
     has no words, such as *), lists what the filters select.
 
     Example: llmref search low-rank adaptation --year 2021-2023

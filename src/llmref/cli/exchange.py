@@ -66,6 +66,7 @@ def export(
     Example: llmref export --bibtex --tag LoRA -o refs.bib
     """
     from .. import exchange
+    from ..store.query import NO_FILTERS
     from . import output as out
 
     flags = {"bibtex": bibtex, "markdown": markdown, "markdown-table": markdown_table, "json": as_json}
@@ -78,12 +79,19 @@ def export(
     library = _library(ctx)
     filters = _filters(tag, author, year, venue, model, task, section, kind)
     text = " ".join(query or [])
+    if key and (text.strip() or filters != NO_FILTERS):
+        raise UsageError(
+            "--key chooses the records itself: it cannot be combined with a query or filters.",
+            "Use either --key K (repeatable) or a query and filters.",
+        )
     if key:
         records = list({r.key: r for r in (library.find(k) for k in key)}.values())
     elif text.strip():
         records = [h.record for h in library.search(text, filters, limit=None)]
     else:
         records = library.list(filters)
+    if not records:
+        out.message("Nothing matches: the export is empty.")
     result = exchange.export(records, fmt)
     if output is None:
         sys.stdout.write(result)
@@ -96,7 +104,7 @@ def export(
 def _write_atomically(path: Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename: a failure never leaves half a file."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise UsageError(
             f"Cannot write to {path.parent}: {exc.strerror}.", "Choose another --output path."
@@ -104,6 +112,10 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # mkstemp makes the file private; give it the mode a plain write would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
         raise UsageError(f"Cannot write {path}: {exc.strerror}.", "Choose another --output path.") from exc
@@ -120,7 +132,19 @@ def import_(
     ],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="bibtex, markdown, json or csl-json, if the extension does not say."),
+        typer.Option(
+            "--format",
+            help="bibtex, markdown, json, csl-json or arxiv-snapshot, if the extension does not say.",
+        ),
+    ] = None,
+    category: Annotated[
+        list[str],
+        typer.Option(
+            "--category", help="arxiv-snapshot: only these categories (cs.CL,cs.LG or a prefix cs.)."
+        ),
+    ] = [],
+    since: Annotated[
+        int | None, typer.Option("--since", help="arxiv-snapshot: only papers first posted since this year.")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Show what would happen; write nothing.")
@@ -138,6 +162,15 @@ def import_(
     from .. import exchange
     from . import output
 
+    if fmt == "arxiv-snapshot" or (fmt is None and all(_is_snapshot(f) for f in files)):
+        _import_snapshots(
+            ctx, files, [c for part in category for c in part.split(",") if c.strip()], since, as_json
+        )
+        return
+    if category or since is not None:
+        raise UsageError(
+            "--category and --since filter arXiv snapshots only.", "Add --format arxiv-snapshot."
+        )
     found, problems = exchange.read_files(files, fmt)
     library = _library(ctx)
     if dry_run:
@@ -159,7 +192,7 @@ def import_(
         )
     else:
         _show_import(report)
-    if report.problems or report.count("failed"):
+    if any(not p.imported for p in report.problems) or report.count("failed"):
         raise typer.Exit(1)
 
 
@@ -197,6 +230,73 @@ def _show_import(report: Any) -> None:
     counts = ", ".join(
         f"{report.count(s)} {s}" for s in ("added", "merged", "unchanged", "failed") if report.count(s)
     )
-    if report.problems:
-        counts += f", {len(report.problems)} not imported (see above)"
-    output.message(counts or "Nothing to import.")
+    lost = sum(not p.imported for p in report.problems)
+    notes = [counts] if counts else []
+    if lost:
+        notes.append(f"{lost} not imported (see above)")
+    if len(report.problems) > lost:
+        notes.append(f"{len(report.problems) - lost} imported with a warning (see above)")
+    output.message(", ".join(notes) or "Nothing to import.")
+
+
+def _is_snapshot(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.gz"))
+
+
+def _import_snapshots(
+    ctx: typer.Context, files: list[Path], categories: list[str], since: int | None, as_json: bool
+) -> None:
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    from .. import exchange
+    from . import output
+
+    library = _library(ctx)
+    reports = []
+    for path in files:
+        if not path.is_file():
+            raise UsageError(
+                f"Cannot read {path}: no such file.", "Give the snapshot's .jsonl or .jsonl.gz file."
+            )
+        columns = (TextColumn("{task.description}"), TextColumn("{task.fields[added]:,} added"),
+                   TextColumn("{task.fields[rate]:,.0f} records/s"), TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, console=output.stderr(), transient=True) as bar:
+            task = bar.add_task(f"Importing {path.name}", added=0, rate=0.0)
+
+            def show(report: exchange.SnapshotReport, task: Any = task) -> None:
+                elapsed = bar.tasks[0].elapsed or 1e-9
+                bar.update(task, added=report.added, rate=report.read / elapsed)
+
+            report = exchange.import_snapshot(
+                library, path, categories=tuple(c.strip() for c in categories), since=since, progress=show
+            )
+        reports.append((path, report))
+        if report.interrupted:
+            break
+    if as_json:
+        output.print_json([_snapshot_json(path, report) for path, report in reports])
+    for path, report in reports:
+        for problem in report.problems[:20]:
+            where = f"{path.name}:{problem.line}" if problem.line else path.name
+            output.message(f"{where}: {problem.message}")
+        if len(report.problems) > 20:
+            output.message(f"… and {len(report.problems) - 20} more problems (--json lists them all).")
+        output.message(
+            f"{path.name}: {report.read:,} read, {report.added:,} added, {report.enriched:,} enriched,"
+            f" {report.unchanged:,} unchanged, {len(report.problems):,} problems."
+        )
+        if report.interrupted:
+            output.message("Interrupted: what was read so far is saved; run the same command again to go on.")
+            raise typer.Exit(130)
+
+
+def _snapshot_json(path: Path, report: Any) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "read": report.read,
+        "added": report.added,
+        "enriched": report.enriched,
+        "unchanged": report.unchanged,
+        "problems": [{"line": p.line, "message": p.message} for p in report.problems],
+        "interrupted": report.interrupted,
+    }

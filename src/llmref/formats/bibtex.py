@@ -548,7 +548,9 @@ def _link_fields(record: Record, venue: Venue, kind: str) -> dict[str, str]:
     url = _url(record, venue)
     if url:
         out["url"] = _braced(_verbatim(url))
-        if record.kind != "paper" and kind == "misc":
+        # In \url{} a % or # would end or break the argument in LaTeX and pybtex alike; the
+        # url field alone still links it.
+        if record.kind != "paper" and kind == "misc" and not set(url) & set("%#"):
             out["howpublished"] = _braced(r"\url{" + _verbatim(url) + "}")
     return out
 
@@ -569,11 +571,12 @@ def _url(record: Record, venue: Venue) -> str | None:
 
 
 def _decode(latex: str) -> str | None:
-    """Plain text of a LaTeX value, or ``None`` when pylatexenc cannot read it."""
-    from pylatexenc.latex2text import LatexNodes2Text
+    """Plain text of a LaTeX value, decoded as the BibTeX reader decodes it, so that an imported
+    value that still says what the record says is written back as it was."""
+    from .bibtex_import import latex_to_text
 
     try:
-        return _squash(LatexNodes2Text().latex_to_text(latex))
+        return _squash(latex_to_text(latex))
     except Exception:  # pylatexenc raises its own and plain errors on malformed input
         return None
 

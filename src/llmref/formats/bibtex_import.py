@@ -469,7 +469,10 @@ def _arxiv_candidates(values: dict[str, str]) -> Iterable[tuple[str, int | None]
 def _doi(values: dict[str, str]) -> str | None:
     doi = _plain(values.get("doi", ""))
     found = parse_doi(doi) if doi else None
-    return found or parse_doi(_clean_url(values.get("url", "")))
+    found = found or parse_doi(_clean_url(values.get("url", "")))
+    # arXiv's DataCite DOI names the preprint, which the arXiv id already does; kept as the DOI
+    # it would block the journal's own DOI later (the CSL reader drops it the same way).
+    return None if found and parse_arxiv(found) else found
 
 
 def _acl(values: dict[str, str], doi: str | None) -> str | None:

@@ -190,6 +190,20 @@ def from_csl(items: list[dict[str, Any]]) -> list[Record]:
     return [record_from_csl(i) for i in items]
 
 
+def _listed(authors: Any) -> list[Any]:
+    # Hand-written CSL sometimes gives one name as a plain string.
+    if isinstance(authors, str):
+        return [{"literal": authors}]
+    return [a for a in authors or [] if isinstance(a, dict | str)]
+
+
+def _keywords(value: Any) -> list[str]:
+    # CSL's keyword is one comma-separated string; some tools write a list.
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return (_text(value) or "").split(",")
+
+
 def record_from_csl(data: dict[str, Any]) -> Record:
     """One record from one CSL-JSON item (see the module docstring for the mapping)."""
     csl_type = str(data.get("type") or "article")
@@ -204,11 +218,11 @@ def record_from_csl(data: dict[str, Any]) -> Record:
         key=_text(data.get("id")),
         kind=_TYPE_KINDS.get(csl_type, "paper"),
         title=_text(data.get("title")) or "",
-        authors=tuple(n for n in (_name_from_csl(n) for n in data.get("author") or []) if n),
+        authors=tuple(n for n in (_name_from_csl(n) for n in _listed(data.get("author"))) if n),
         year=year,
         venue=_venue(data),
         urls=(("url", url),) if url else (),
-        tags=tuple(t.strip() for t in (_text(data.get("keyword")) or "").split(",") if t.strip()),
+        tags=tuple(t.strip() for t in _keywords(data.get("keyword")) if t.strip()),
         abstract=_text(data.get("abstract")),
         published=published,
         entry_type=_TYPE_ENTRIES.get(csl_type),

@@ -41,6 +41,7 @@ class Library:
         self.conn = conn
         self.path = path
         self._db: Database | None = None
+        self._name_ids: dict[tuple[str, str], int] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -157,8 +158,12 @@ class Library:
         change, or failing at once when a read transaction cannot be upgraded.
         """
         if self.conn.in_transaction:
-            with self.db.atomic():
-                yield
+            try:
+                with self.db.atomic():
+                    yield
+            except BaseException:
+                self._name_ids.clear()
+                raise
             return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -170,10 +175,14 @@ class Library:
             self.conn.execute("COMMIT" if keep else "ROLLBACK")
         except sqlite3.OperationalError as exc:
             self.conn.rollback()
+            self._name_ids.clear()
             raise _unwritable(self.path, exc) from exc
         except BaseException:
             self.conn.rollback()
+            self._name_ids.clear()
             raise
+        if not keep:
+            self._name_ids.clear()
 
     def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
         """Find a record, change it and save it in one transaction; returns (before, after)."""
@@ -242,9 +251,19 @@ class Library:
         return [r[0] for r in rows]
 
     def matching(self, record: Record) -> Record | None:
-        """The stored record for the same work: by any shared identifier, else (for records that
-        have no arXiv id yet, such as the curated list's title-only entries) by normalised title,
-        when the kind is the same and the years, if both are known, are at most one apart."""
+        """The stored record for the same work, or None.
+
+        First by any shared identifier, then by the same key and title. Then by normalised
+        title, with years (where both are
+        known) at most one apart, and:
+
+        - for a record that carries its own citation key (from a .bib, CSL or llmref JSON file),
+          only with the same first author: generic titles ("Editorial", "Introduction") are
+          shared by different works, and two keys must not fold into one;
+        - otherwise (a paper from arXiv, an entry of a Markdown list) with a record that has no
+          arXiv id yet and is of the same kind or shares a link, as the curated list's
+          title-only and link-only entries are.
+        """
         for scheme, value in record.identifiers():
             found = self.record_ids_for(scheme, value)
             if found:
@@ -252,15 +271,27 @@ class Library:
         title_key = normalise_title(record.title)
         if not title_key:
             return None  # a title of punctuation alone says nothing about which work it is
-        rows = self.conn.execute(
-            "SELECT id, year FROM records r WHERE title_key = ? AND kind = ? AND NOT EXISTS"
-            " (SELECT 1 FROM identifiers i WHERE i.record_id = r.id AND i.scheme = 'arxiv') ORDER BY id",
-            [title_key, record.kind],
-        )
-        for rid, year in rows:
-            if year is None or record.year is None or abs(year - record.year) <= 1:
-                return self._load([rid])[0]
+        same_key = self.get(record.key) if record.key else None
+        if same_key and normalise_title(same_key.title) == title_key:
+            return same_key  # the record this file was exported from
+        rows = self.conn.execute("SELECT id, year FROM records WHERE title_key = ? ORDER BY id", [title_key])
+        candidates = [
+            rid for rid, year in rows if year is None or record.year is None or abs(year - record.year) <= 1
+        ]
+        for candidate in self._load(candidates):
+            if record.key and _same_first_author(candidate, record):
+                return candidate
+            if (
+                not record.key
+                and not candidate.arxiv_id
+                and (candidate.kind == record.kind or _share_a_link(candidate, record))
+            ):
+                return candidate
         return None
+
+    def key_taken(self, key: str) -> bool:
+        """Whether ``key`` (compared as BibTeX does, ignoring case) belongs to a record."""
+        return self._key_taken(key)
 
     def _suggestion(self, ref: str) -> str:
         import difflib
@@ -388,6 +419,10 @@ class Library:
         )
         return self._load([r[0] for r in rows])
 
+    def records(self, record_ids: Sequence[int]) -> list[Record]:
+        """Whole records by internal id (as :meth:`record_ids_for` gives them), in that order."""
+        return self._load(record_ids)
+
     def keys(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT key FROM records ORDER BY id")]
 
@@ -468,30 +503,40 @@ class Library:
         return self.insert_many([record])[0]
 
     def insert_many(self, records: Iterable[Record]) -> list[Record]:
+        """Add new records in one transaction; their search index rows go in at the end, in one
+        batch, which is what makes loading many records fast."""
         stored = []
+        index_rows = []
         with self.transaction():
             for record in records:
-                if record.key:
-                    if not keys.is_valid_key(record.key):
-                        raise UsageError(
-                            f"{record.key!r} is not a usable citation key.",
-                            "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
-                        )
-                    if self._key_taken(record.key):
-                        raise UsageError(
-                            f"The key {record.key!r} is already in the library.", "Choose another key."
-                        )
-                else:
-                    base = keys.base_key(record)
-                    record = record.with_(key=keys.unique_key(base, self._keys_starting(base).__contains__))
+                record = self._with_key(record)
                 self._check_identifiers_free(record, None)
-                now = _now()
-                rid = (
-                    self.db["records"].insert({**self._row(record), "key": record.key, "added": now}).last_pk
-                )
-                self._write_children(rid, record)
+                rid = self._insert_row(record)
+                self._write_children(rid, record, index=False)
+                index_rows.append([rid, *_fts_values(record)])
                 stored.append(record)
+            self.conn.executemany(_FTS_INSERT, index_rows)
         return stored
+
+    def _with_key(self, record: Record) -> Record:
+        if not record.key:
+            base = keys.base_key(record)
+            return record.with_(key=keys.unique_key(base, self._keys_starting(base).__contains__))
+        if not keys.is_valid_key(record.key):
+            raise UsageError(
+                f"{record.key!r} is not a usable citation key.",
+                "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
+            )
+        if self._key_taken(record.key):
+            raise UsageError(f"The key {record.key!r} is already in the library.", "Choose another key.")
+        return record
+
+    def _insert_row(self, record: Record) -> int:
+        row = {**self._row(record), "key": record.key, "added": _now()}
+        cursor = self.conn.execute(
+            f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        )
+        return cursor.lastrowid or 0
 
     def save(self, record: Record) -> Record:
         """Write every field of an existing record (found by its key); the key itself never changes."""
@@ -576,7 +621,7 @@ class Library:
             "modified": _now(),
         }
 
-    def _write_children(self, rid: int, record: Record) -> None:
+    def _write_children(self, rid: int, record: Record, *, index: bool = True) -> None:
         # Plain executemany: these rows are written for every record added, and sqlite-utils'
         # per-call table checks cost more than the inserts themselves.
         from ..ids import normalise_url
@@ -600,27 +645,59 @@ class Library:
                 f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)",
                 [(rid, i, fid) for i, fid in enumerate(facet_ids)],
             )
-        self.conn.execute(
-            f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
-            f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})",
-            [rid, *_fts_values(record)],
-        )
+        if index:
+            self.conn.execute(_FTS_INSERT, [rid, *_fts_values(record)])
 
     def _name_id(self, table: str, name: str) -> int:
-        """The id of ``name`` in an author or facet table, adding it if new."""
+        """The id of ``name`` in an author or facet table, adding it if new.
+
+        Remembered while a load runs (authors recur across thousands of papers); forgotten
+        whenever a transaction fails, since the ids it added are then gone.
+        """
+        cached = self._name_ids.get((table, name))
+        if cached is not None:
+            return cached
         row = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
         if row:
-            return row[0]
-        if table == "authors":
-            cursor = self.conn.execute("INSERT INTO authors (name, folded) VALUES (?, ?)", [name, fold(name)])
+            found = row[0]
+        elif table == "authors":
+            found = self.conn.execute(
+                "INSERT INTO authors (name, folded) VALUES (?, ?)", [name, fold(name)]
+            ).lastrowid
         else:
-            cursor = self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name])
-        return cursor.lastrowid or 0
+            found = self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name]).lastrowid
+        if len(self._name_ids) >= _NAME_CACHE:
+            self._name_ids.clear()  # bounded, so a long import keeps a flat memory profile
+        self._name_ids[(table, name)] = found or 0
+        return found or 0
 
     def _drop_orphans(self) -> None:
+        self._name_ids.clear()
         self.conn.execute("DELETE FROM authors WHERE id NOT IN (SELECT author_id FROM record_authors)")
         for facet in schema.FACETS:
             self.conn.execute(f"DELETE FROM {facet} WHERE id NOT IN (SELECT {facet}_id FROM record_{facet})")
+
+
+_FTS_INSERT = (
+    f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
+    f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})"
+)
+#: Author and facet names remembered during a load before the memory is given back.
+_NAME_CACHE = 50_000
+
+
+def _same_first_author(a: Record, b: Record) -> bool:
+    from ..keys import family_name
+
+    if not a.authors or not b.authors:
+        return False
+    return fold(family_name(a.authors[0])) == fold(family_name(b.authors[0]))
+
+
+def _share_a_link(a: Record, b: Record) -> bool:
+    from ..ids import normalise_url
+
+    return bool({normalise_url(u) for _, u in a.urls} & {normalise_url(u) for _, u in b.urls})
 
 
 def _move_if_absent(tmp: Path, path: Path) -> None:

@@ -1,0 +1,144 @@
+"""Loading arXiv's metadata snapshot: streamed, chunked, idempotent, resumable."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from llmref import exchange
+from llmref.store.library import Library
+
+from .conftest import FIXTURE_RECORDS
+
+
+def line(arxiv_id: str, title: str, *, categories: str = "cs.CL", first: str = "Mon, 2 Jan 2023 10:00:00 GMT",
+         doi: str | None = None, authors: list[list[str]] | None = None) -> str:  # fmt: skip
+    parsed = authors or [["Lovelace", "Ada", ""], ["Turing", "Alan", ""]]
+    return json.dumps(
+        {
+            "id": arxiv_id,
+            "submitter": "Ada Lovelace",
+            "authors": " and ".join(f"{first} {last}" for last, first, _ in parsed),
+            "title": title,
+            "comments": "10 pages",
+            "journal-ref": None,
+            "doi": doi,
+            "report-no": None,
+            "categories": categories,
+            "license": None,
+            "abstract": f"  We study {title.lower()}.\n",
+            "versions": [
+                {"version": "v1", "created": first},
+                {"version": "v2", "created": "Fri, 3 Mar 2023 09:00:00 GMT"},
+            ],
+            "update_date": "2023-03-03",
+            "authors_parsed": parsed,
+        }
+    )
+
+
+LINES = [
+    line("2301.00001", "Low-Rank Adapters for Everyone"),
+    line("2301.00002", "Attention Budgets", categories="cs.LG stat.ML"),
+    "{not json",
+    line(
+        "2106.09685",
+        "LoRA: Low-Rank Adaptation of Large Language Models",
+        first="Thu, 17 Jun 2021 17:37:18 GMT",
+        authors=[["Hu", "Edward J.", ""], ["Shen", "Yelong", ""]],
+    ),  # fmt: skip
+    line("1901.00003", "Old Vision Paper", categories="cs.CV", first="Tue, 1 Jan 2019 00:00:00 GMT"),
+    line("2301.00004", "Shared DOI One", doi="10.1000/shared"),
+    line("2301.00005", "Shared DOI Two", doi="10.1000/shared"),
+]
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Path:
+    path = tmp_path / "snapshot.jsonl"
+    path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    lib = Library.open(tmp_path / "lib.db", seed=FIXTURE_RECORDS)
+    yield lib
+    lib.close()
+
+
+def test_a_snapshot_loads_and_is_searchable(library: Library, snapshot: Path) -> None:
+    report = exchange.import_snapshot(library, snapshot, chunk_size=2)
+    assert (report.added, report.enriched) == (5, 1)
+    assert [p.line for p in report.problems if p.line] == [3]
+    assert any("DOI 10.1000/shared belongs to 2301.00004" in p.message for p in report.problems)
+    assert [h.record.arxiv_id for h in library.search("adapters everyone")] == ["2301.00001"]
+    paper = library.find("2301.00002")
+    assert (paper.published, paper.updated, paper.arxiv_version) == ("2023-01-02", "2023-03-03", 2)
+    assert paper.categories == ("cs.LG", "stat.ML")
+
+
+def test_a_paper_the_library_has_is_enriched_and_keeps_what_was_curated(
+    library: Library, snapshot: Path
+) -> None:
+    exchange.import_snapshot(library, snapshot)
+    lora = library.find("2106.09685")
+    assert lora.key == "hu2021lora" and lora.tags == ("LoRA",)
+    assert lora.abstract and lora.published == "2021-06-17"
+    assert len(library.record_ids_for("arxiv", "2106.09685")) == 1
+
+
+def test_running_it_again_adds_nothing(library: Library, snapshot: Path) -> None:
+    exchange.import_snapshot(library, snapshot)
+    count = len(library.keys())
+    again = exchange.import_snapshot(library, snapshot)
+    assert again.added == 0 and again.unchanged == 6
+    assert len(library.keys()) == count
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"categories": ("cs.LG",)}, {"2301.00002"}),
+        ({"categories": ("stat.",)}, {"2301.00002"}),
+        ({"categories": ("cs.CV", "cs.LG")}, {"2301.00002", "1901.00003"}),
+        ({"since": 2022}, {"2301.00001", "2301.00002", "2301.00004", "2301.00005"}),
+    ],
+)
+def test_filters_choose_what_is_loaded(
+    library: Library, snapshot: Path, options: dict, expected: set
+) -> None:
+    before = set(library.keys())
+    exchange.import_snapshot(library, snapshot, **options)
+    added = {library.get(k).arxiv_id for k in set(library.keys()) - before}
+    assert added == expected
+
+
+def test_a_gzipped_snapshot_reads_the_same(library: Library, snapshot: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "snapshot.jsonl.gz"
+    packed.write_bytes(gzip.compress(snapshot.read_bytes()))
+    assert exchange.import_snapshot(library, packed).added == 5
+
+
+def test_an_interrupted_import_leaves_a_working_library_and_resumes(library: Library, snapshot: Path) -> None:
+    def stop_after_first_chunk(report: exchange.SnapshotReport) -> None:
+        if report.added and not report.interrupted:
+            raise KeyboardInterrupt
+
+    first = exchange.import_snapshot(library, snapshot, chunk_size=2, progress=stop_after_first_chunk)
+    assert first.interrupted and first.added == 2
+    assert library.search("adapters")  # what was loaded is indexed
+    rest = exchange.import_snapshot(library, snapshot, chunk_size=2)
+    assert rest.added == 3 and rest.unchanged == 2
+
+
+def test_the_cli_imports_a_snapshot_with_filters(empty, snapshot: Path) -> None:
+    result = empty("import", str(snapshot), "--category", "cs.CL,cs.LG", "--since", "2022", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)[0]
+    assert data["added"] == 4 and "DOI 10.1000/shared" in data["problems"][-1]["message"]
+    assert "4 added" in result.stderr
+    assert empty("import", str(snapshot), "--since", "2022", "--format", "bibtex").exit_code == 2
