@@ -39,17 +39,20 @@ def family_name(author: str) -> str:
     return " ".join(parts[i:])
 
 
-def _title_words(title: str) -> list[str]:
-    words = (_slug(w) for w in title.split())
-    return [w for w in words if w and w not in _SKIP_WORDS]
+def _first_word(title: str) -> str:
+    """The first word of a title that makes a key (not "a", "the", "on"…), slugged."""
+    for word in title.split():
+        slug = _slug(word)
+        if slug and slug not in _SKIP_WORDS:
+            return slug
+    return ""
 
 
 def base_key(record: Record) -> str:
     """The key a record would get in an empty library."""
-    words = _title_words(record.title)
     year = str(record.year) if record.year else ""
     family = _slug(family_name(record.authors[0])) if record.authors else ""
-    first_word = words[0] if words else ""
+    first_word = _first_word(record.title)
     # Without an author the title's first word leads: "chatglm", "peft".
     return family + year + first_word if family else (first_word or "ref") + year
 

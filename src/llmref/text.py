@@ -16,6 +16,8 @@ _LATIN_EXTRA = str.maketrans(
 
 def strip_accents(text: str) -> str:
     """``Rücklé`` → ``Ruckle``; letters of other scripts are kept as they are."""
+    if text.isascii():
+        return text  # most names and titles: nothing to do, and this runs for every one
     decomposed = unicodedata.normalize("NFKD", text.translate(_LATIN_EXTRA))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
