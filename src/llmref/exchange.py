@@ -108,21 +108,12 @@ def detect_format(path: Path, text: str) -> str:
 
 
 def _json_flavour(path: Path, text: str) -> str:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}.", "Check the file."
-        ) from exc
-    items = data.get("items", data) if isinstance(data, dict) else data
-    if isinstance(items, list) and items and all(isinstance(i, dict) for i in items):
-        # llmref's own records always say what kind they are; CSL items have a CSL type instead.
-        if all("kind" in i for i in items):
-            return "json"
-        if all("type" in i for i in items):
-            return "csl-json"
-    if isinstance(items, list) and not items:
+    items = _json_items(path, text)
+    # llmref's own records always say what kind they are; CSL items have a CSL type instead.
+    if all("kind" in i for i in items):
         return "json"
+    if all("type" in i for i in items):
+        return "csl-json"
     raise UsageError(
         f"{path.name} is neither llmref JSON nor CSL-JSON.",
         "Give a list of records (llmref export --json) or CSL items.",
@@ -171,7 +162,8 @@ def read_files(
     return found, problems
 
 
-def _read_json(path: Path, text: str, fmt: str) -> tuple[list[Record], list[Problem]]:
+def _json_items(path: Path, text: str) -> list[dict[str, Any]]:
+    """The items of an llmref or CSL-JSON file: a list of objects, or ``{"items": [...]}``."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -181,9 +173,14 @@ def _read_json(path: Path, text: str, fmt: str) -> tuple[list[Record], list[Prob
     items = data.get("items", data) if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise UsageError(
-            f"{path.name} does not hold a list of records.",
-            "Give what llmref export --json or --csl-json writes.",
+            f"{path.name} is neither llmref JSON nor CSL-JSON: it does not hold a list of records.",
+            "Give a list of records (llmref export --json) or CSL items.",
         )
+    return items
+
+
+def _read_json(path: Path, text: str, fmt: str) -> tuple[list[Record], list[Problem]]:
+    items = _json_items(path, text)
     records, problems = [], []
     for i, item in enumerate(items, 1):
         try:

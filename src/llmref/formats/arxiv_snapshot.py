@@ -36,7 +36,6 @@ import gzip
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -148,7 +147,7 @@ def _item(
     versions = data.get("versions")
     versions = [v for v in versions if isinstance(v, dict)] if isinstance(versions, list) else []
     published = _date(versions[0].get("created")) if versions else None
-    updated = _date(versions[-1].get("created")) if versions else None
+    updated = _date(versions[-1].get("created")) if len(versions) > 1 else published
     year = int(published[:4]) if published else (arxiv_year(raw_id) if raw_id else None)
     if since is not None and (year is None or year < since):
         return None
@@ -252,11 +251,14 @@ def _authors(parsed: Any, line: str) -> tuple[str, ...]:
         for item in parsed:
             # [last, first, suffix], sometimes with a fourth item: an affiliation, not a name.
             if isinstance(item, list):
-                with suppress(TypeError):  # fewer than three parts, or a part that is a list
+                # try, not contextlib.suppress: this runs for every author of millions of records.
+                try:  # noqa: SIM105
                     names.append(_parsed_name(*item[:3]))
+                except TypeError:  # fewer than three parts, or a part that is a list
+                    pass
     if not any(names):
         names = _names_from_line(line)
-    return tuple(n for n in names if n and not _ET_AL.fullmatch(n))
+    return tuple(n for n in names if n and not (n.endswith(("al", "al.")) and _ET_AL.fullmatch(n)))
 
 
 @lru_cache(maxsize=65_536)
