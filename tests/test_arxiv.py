@@ -462,3 +462,29 @@ def test_a_clash_fails_one_record_and_the_rest_are_refreshed(api: ArxivServer, s
         assert "hu2021lora" in [c["key"] for c in data["changed"]]
     assert record(seeded, "hu2021lora")["published"] == "2021-06-17"
     assert record(seeded, "1111.2011")["doi"] is None
+
+
+def test_tex_in_arxiv_metadata_is_decoded_like_the_snapshot_import() -> None:
+    from datetime import UTC, datetime
+
+    import arxiv
+
+    from llmref.sources.arxiv import _entry
+
+    result = arxiv.Result(
+        entry_id="http://arxiv.org/abs/1204.5678v2",
+        title="An $O(n \\log n)$ Sorting\n  Algorithm",
+        summary="  We sort in $O(n \\log n)$.\n",
+        authors=[arxiv.Result.Author("Bal\\'azs Szegedy")],
+        published=datetime(2012, 4, 1, tzinfo=UTC),
+        updated=datetime(2012, 5, 1, tzinfo=UTC),
+        primary_category="cs.DS",
+        categories=["cs.DS"],
+    )
+    entry = _entry(result)
+    assert (entry.title, entry.abstract, entry.authors) == (
+        "An O(n log n) Sorting Algorithm",
+        "We sort in O(n log n).",
+        ("Balázs Szegedy",),
+    )
+    assert (entry.arxiv_id, entry.version, entry.published) == ("1204.5678", 2, "2012-04-01")

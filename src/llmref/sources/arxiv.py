@@ -259,6 +259,8 @@ def _check_feed(response: requests.Response) -> None:
 
 
 def _entry(result: arxiv.Result) -> ArxivEntry:
+    from ..formats.arxiv_snapshot import decode_tex
+
     parsed = parse_arxiv(result.entry_id)
     if parsed is None:
         raise SourceError(f"arXiv sent an entry with an unexpected id {result.entry_id!r}.", _LATER)
@@ -266,9 +268,11 @@ def _entry(result: arxiv.Result) -> ArxivEntry:
     return ArxivEntry(
         arxiv_id=parsed[0],
         version=parsed[1],
-        title=_squash(result.title),
-        abstract=_squash(result.summary),
-        authors=tuple(_squash(a.name) for a in result.authors),
+        # TeX decoded as the snapshot import decodes it, so a paper reads (and is found) the same
+        # whichever way it came in: $O(n \log n)$ → O(n log n), Bal\'azs → Balázs.
+        title=decode_tex(_squash(result.title)),
+        abstract=decode_tex(_squash(result.summary)),
+        authors=tuple(decode_tex(_squash(a.name)) for a in result.authors),
         published=result.published.date().isoformat(),
         updated=result.updated.date().isoformat(),
         primary_category=result.primary_category or None,
