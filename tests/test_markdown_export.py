@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmref.formats.markdown_export import best_url, short_authors, to_markdown, to_markdown_table
+from llmref.formats.markdown_export import best_url, to_markdown, to_markdown_table
 from llmref.formats.markdown_list import read_markdown_list
+from llmref.keys import cited_authors
 from llmref.models import Record
 from llmref.services import bundled_records
 
@@ -380,7 +381,7 @@ def test_the_best_url_is_the_paper_then_an_id_then_the_first_link() -> None:
     assert best_url(Record(title="T")) is None
 
 
-def test_short_authors() -> None:
-    assert short_authors(Record(title="T", authors=("Edward J. Hu",))) == "Hu"
-    assert short_authors(Record(title="T", authors=("Edward J. Hu",), authors_truncated=True)) == "Hu et al."
-    assert short_authors(Record(title="T", authors=("A Hu", "B Shen", "C Wallis"))) == "Hu et al."
+def test_cited_authors() -> None:
+    assert cited_authors(Record(title="T", authors=("Edward J. Hu",))) == "Hu"
+    assert cited_authors(Record(title="T", authors=("Edward J. Hu",), authors_truncated=True)) == "Hu et al."
+    assert cited_authors(Record(title="T", authors=("A Hu", "B Shen", "C Wallis"))) == "Hu et al."

@@ -39,6 +39,14 @@ def family_name(author: str) -> str:
     return " ".join(parts[i:])
 
 
+def cited_authors(record: Record) -> str:
+    """The authors as a citation names them: "Lester", "Li and Liang", "Hu et al."."""
+    names = [family_name(a) for a in record.authors]
+    if len(names) > 2 or (names and record.authors_truncated):
+        return f"{names[0]} et al."
+    return " and ".join(names)
+
+
 def _first_word(title: str) -> str:
     """The first word of a title that makes a key (not "a", "the", "on"…), slugged."""
     for word in title.split():

@@ -319,9 +319,9 @@ def discover(
     Example: llmref discover "prefix tuning" --since 2021 --pick 1,2 --tag PEFT
     """
     from .. import metadata
+    from ..keys import cited_authors
     from ..models import Record
     from . import output, table
-    from .output import authors_short
 
     text = " ".join(query or [])
     search = metadata.discovery_query(text, author=author, category=category, since=since)
@@ -351,7 +351,7 @@ def discover(
     elif entries:
         rows = [
             [str(i), (held[e.arxiv_id] or Record(title="")).key or "", e.arxiv_id, e.published[:4], e.title,
-             authors_short(Record(title=e.title, authors=e.authors))]
+             cited_authors(Record(title=e.title, authors=e.authors))]
             for i, e in enumerate(entries, 1)
         ]  # fmt: skip
         columns = [

@@ -55,17 +55,8 @@ def record_json(record: Record, **extra: Any) -> dict[str, Any]:
     return {**record.to_dict(), "identified": record.identified, **extra}
 
 
-def authors_short(record: Record) -> str:
-    """How a citation names the authors: "Hu et al.", "Li and Liang", "Lester"."""
-    from ..keys import family_name
-
-    names = [family_name(a) for a in record.authors]
-    if len(names) > 2 or (names and record.authors_truncated):
-        return f"{names[0]} et al."
-    return " and ".join(names)
-
-
 def records_table(records: Sequence[Record], *, caption: str | None = None) -> None:
+    from ..keys import cited_authors
     from . import table
 
     width = table.terminal_width()
@@ -82,7 +73,7 @@ def records_table(records: Sequence[Record], *, caption: str | None = None) -> N
             r.key or "",
             str(r.year or ""),
             r.title + (f" ({r.kind})" if r.kind != "paper" else ""),
-            authors_short(r),
+            cited_authors(r),
             r.venue or "",
             ", ".join(r.tags),
         ]

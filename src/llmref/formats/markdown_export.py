@@ -71,7 +71,7 @@ from llmref.formats.markdown_list import (
     title_link_label,
 )
 from llmref.ids import parse_acl, parse_arxiv, parse_doi
-from llmref.keys import family_name
+from llmref.keys import cited_authors
 from llmref.models import Record
 
 _MAX_HEADING = 6
@@ -400,7 +400,7 @@ def _table_row(record: Record) -> str:
     title = _link_text(record.title)
     cells = [
         f"[{title}]({_table_url(best)})" if best else title,
-        short_authors(record),
+        cited_authors(record),
         record.venue or "",
         str(record.year) if record.year else "",
         ", ".join(record.tags),
@@ -418,16 +418,6 @@ def best_url(record: Record) -> str | None:
     if made:
         return made[0][1]
     return record.urls[0][1] if record.urls else None
-
-
-def short_authors(record: Record) -> str:
-    """The family name of a sole author, "Hu and Shen" for two, "Hu et al." for more."""
-    names = [family_name(a) for a in record.authors]
-    if not names:
-        return ""
-    if len(names) > 2 or record.authors_truncated:
-        return f"{names[0]} et al."
-    return " and ".join(names)
 
 
 def _table_links(record: Record) -> list[tuple[str, str]]:
