@@ -311,6 +311,17 @@ class Library:
         self, query: str, filters: Filters = NO_FILTERS, *, limit: int | None = 20, raw: bool = False
     ) -> list[Hit]:
         """Records matching ``query``, best first (bm25, title matches weighing most)."""
+        rows = self._search_rows(query, filters, limit=limit, raw=raw)
+        records = self._load([r[0] for r in rows])
+        return [Hit(rec, row[1]) for rec, row in zip(records, rows, strict=True)]
+
+    def search_ids(self, query: str, filters: Filters = NO_FILTERS, *, raw: bool = False) -> list[int]:
+        """The internal ids of every record matching ``query``, best first (see :meth:`records`)."""
+        return [r[0] for r in self._search_rows(query, filters, limit=None, raw=raw)]
+
+    def _search_rows(
+        self, query: str, filters: Filters, *, limit: int | None, raw: bool
+    ) -> list[tuple[int, float]]:
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
         weights = ", ".join(str(w) for _, w in schema.FTS_COLUMNS)
@@ -327,15 +338,13 @@ class Library:
             sql += " LIMIT ?"
             args.append(limit)
         try:
-            rows = self.conn.execute(sql, args).fetchall()
+            return [(r[0], r[1]) for r in self.conn.execute(sql, args)]
         except sqlite3.OperationalError as exc:
             if not raw:
                 raise
             raise UsageError(
                 f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
             ) from exc
-        records = self._load([r[0] for r in rows])
-        return [Hit(rec, row[1]) for rec, row in zip(records, rows, strict=True)]
 
     def list(
         self,
@@ -345,6 +354,17 @@ class Library:
         reverse: bool = False,
         limit: int | None = None,
     ) -> list[Record]:
+        return self._load(self.list_ids(filters, sort=sort, reverse=reverse, limit=limit))
+
+    def list_ids(
+        self,
+        filters: Filters = NO_FILTERS,
+        *,
+        sort: str = "added",
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> list[int]:
+        """The internal ids of the records :meth:`list` would give, in its order."""
         if sort not in SORTS:
             raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
         way = "DESC" if reverse else "ASC"
@@ -360,7 +380,7 @@ class Library:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return self._load([r[0] for r in self.conn.execute(sql, params)])
+        return [r[0] for r in self.conn.execute(sql, params)]
 
     def facet_counts(self, facet: str, filters: Filters = NO_FILTERS) -> list[tuple[str, int]]:
         """Names of a facet (tags, models, tasks, datasets) with how many records have each."""
