@@ -145,13 +145,21 @@ def parse_identifier(text: str) -> tuple[str, str] | None:
     return None
 
 
+# A link with nothing to normalise: lower-case scheme and host without www., a path that does
+# not end in a slash, a non-empty query and no fragment.
+_NORMAL_URL = re.compile(r"https?://(?!www\.)[a-z0-9.-]+(?::[0-9]+)?(?:/[^\s?#]*[^\s?#/])?(?:\?[^\s#]+)?")
+
+
 def normalise_url(url: str) -> str:
     """One spelling per link: lower-case scheme and host, no ``www.``, no trailing slash or fragment.
 
     The path and query keep their case: servers may treat them case-sensitively (GitHub does not,
     arXiv's old ids do).
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if _NORMAL_URL.fullmatch(url):
+        return url  # already in that form, as most stored links are
+    parts = urlsplit(url)
     host = parts.netloc.lower()
     host = host.removeprefix("www.")
     path = parts.path.rstrip("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -83,7 +84,14 @@ class Record:
         return dict(self.urls).get(label)
 
     def with_(self, **changes: Any) -> Record:
-        return replace(self, **changes)
+        if "kind" in changes or not changes.keys() <= _FIELDS:
+            return replace(self, **changes)  # validated (and unknown fields refused) as on creation
+        # A copy with fields set directly: replace() re-runs __init__, which costs more than
+        # anything else when keys are given to a million imported records.
+        new = copy(self)
+        for name, value in changes.items():
+            object.__setattr__(new, name, value)
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``data/seed.json`` and ``--json`` (field order is the documented order)."""
@@ -124,3 +132,6 @@ _TUPLE_FIELDS = frozenset(
 _MAPPING_FIELDS = frozenset({"urls", "bibtex_fields"})
 #: Fields that ``--json`` adds for readers but that are computed, not stored.
 _DERIVED = frozenset({"identified"})
+
+
+_FIELDS = frozenset(Record.__dataclass_fields__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -32,9 +33,13 @@ def fold(text: str) -> str:
     return " ".join(strip_accents(text).casefold().split())
 
 
+# Runs of anything but letters and digits (``\W`` is exactly what str.isalnum rejects, plus "_").
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def normalise_title(title: str) -> str:
     """A title reduced to its words, for telling whether two titles name the same work."""
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in fold(title)).split())
+    return _NOT_WORD.sub(" ", fold(title)).strip()
 
 
 def merge_names(current: tuple[str, ...], extra: Iterable[str]) -> tuple[str, ...]:

@@ -35,6 +35,8 @@ def subwords(texts: Iterable[str]) -> str:
     """The later parts of compound names, so ``lora`` also finds AdaLoRA and ``gpt`` HuggingGPT."""
     parts: list[str] = []
     for text in texts:
+        if not _PART_START.search(text):
+            continue  # no compound name in it, as in most titles
         for word in _WORD.findall(text):
             for match in _PART_START.finditer(word):
                 part = word[match.start() :]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import keys
 from ..errors import NotFoundError, StoreError, UsageError
@@ -32,6 +33,33 @@ if TYPE_CHECKING:
 class Hit:
     record: Record
     score: float
+
+
+class Pending(NamedTuple):
+    """A record made ready to be written: all the work that needs no database, so that another
+    process can do it while this one writes (see :meth:`Library.insert_prepared`)."""
+
+    record: Record
+    #: The key to make unique, for a record that brings none.
+    base_key: str | None
+    #: The record's row, as :data:`_ROW_COLUMNS` lists the columns.
+    row: tuple[Any, ...]
+    #: Its full-text index columns, as :data:`schema.FTS_COLUMNS` lists them.
+    index: tuple[str, ...]
+    #: (position, label, url, normalised url) for each link.
+    links: tuple[tuple[int, str, str, str], ...]
+
+
+def prepare(record: Record) -> Pending:
+    from ..ids import normalise_url
+
+    return Pending(
+        record,
+        None if record.key else keys.base_key(record),
+        _row_values(record),
+        _fts_values(record),
+        tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(record.urls)),
+    )
 
 
 class Library:
@@ -523,40 +551,26 @@ class Library:
         return self.insert_many([record])[0]
 
     def insert_many(self, records: Iterable[Record]) -> list[Record]:
-        """Add new records in one transaction; their search index rows go in at the end, in one
-        batch, which is what makes loading many records fast."""
-        stored = []
-        index_rows = []
+        """Add new records in one transaction, giving keys to those without; returns them as stored."""
+        return self.insert_prepared([prepare(r) for r in records])
+
+    def insert_prepared(self, batch: Sequence[Pending]) -> list[Record]:
+        """Add records made ready by :func:`prepare` (maybe in another process), in one transaction.
+
+        The batch is written table by table, one statement each, with its search index rows
+        last: what makes loading hundreds of thousands of records fast.
+        """
         with self.transaction():
-            for record in records:
-                record = self._with_key(record)
-                self._check_identifiers_free(record, None)
-                rid = self._insert_row(record)
-                self._write_children(rid, record, index=False)
-                index_rows.append([rid, *_fts_values(record)])
-                stored.append(record)
-            self.conn.executemany(_FTS_INSERT, index_rows)
-        return stored
-
-    def _with_key(self, record: Record) -> Record:
-        if not record.key:
-            base = keys.base_key(record)
-            return record.with_(key=keys.unique_key(base, self._keys_starting(base).__contains__))
-        if not keys.is_valid_key(record.key):
-            raise UsageError(
-                f"{record.key!r} is not a usable citation key.",
-                "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
+            batch = self._with_keys(batch)
+            self._check_identifiers_free([p.record for p in batch])
+            first = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
+            now = _now()
+            self.conn.executemany(
+                _RECORD_INSERT,
+                [(rid, p.record.key, now, *p.row, now) for rid, p in enumerate(batch, first)],
             )
-        if self._key_taken(record.key):
-            raise UsageError(f"The key {record.key!r} is already in the library.", "Choose another key.")
-        return record
-
-    def _insert_row(self, record: Record) -> int:
-        row = {**self._row(record), "key": record.key, "added": _now()}
-        cursor = self.conn.execute(
-            f"INSERT INTO records ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
-        )
-        return cursor.lastrowid or 0
+            self._write_children(list(enumerate(batch, first)))
+        return [p.record for p in batch]
 
     def save(self, record: Record) -> Record:
         """Write every field of an existing record (found by its key); the key itself never changes."""
@@ -567,12 +581,13 @@ class Library:
                     f"No record {record.key!r} in the library.", "See the keys with: llmref list"
                 )
             rid = row[0]
-            self._check_identifiers_free(record, rid)
-            self.db["records"].update(rid, self._row(record))
+            self._check_identifiers_free([record], own_id=rid)
+            pending = prepare(record)
+            self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in ("identifiers", "urls", "record_authors", *(f"record_{f}" for f in schema.FACETS)):
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
             self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
-            self._write_children(rid, record)
+            self._write_children([(rid, pending)])
             self._drop_orphans()
         return record
 
@@ -587,6 +602,50 @@ class Library:
                 self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [row[0]])
                 self.conn.execute("DELETE FROM records WHERE id = ?", [row[0]])
             self._drop_orphans()
+
+    def record_ids_by(self, scheme: str, values: Iterable[str]) -> dict[str, int]:
+        """Which record holds each of ``values`` (identifiers of one scheme), in one query."""
+        wanted = json.dumps([_id_value(scheme, v) for v in values])
+        rows = self.conn.execute(
+            "SELECT value, record_id FROM identifiers"
+            " WHERE scheme = ? AND value IN (SELECT value FROM json_each(?))",
+            [scheme, wanted],
+        )
+        return dict(rows.fetchall())
+
+    def _with_keys(self, batch: Sequence[Pending]) -> list[Pending]:
+        """The batch with its keys: keys given are checked, new ones are made unique against the
+        library and the rest of the batch."""
+        taken: set[str] = set()  # case-folded, as keys compare
+        for record in (p.record for p in batch):
+            if not record.key:
+                continue
+            if not keys.is_valid_key(record.key):
+                raise UsageError(
+                    f"{record.key!r} is not a usable citation key.",
+                    "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
+                )
+            if record.key.casefold() in taken or self._key_taken(record.key):
+                raise UsageError(f"The key {record.key!r} is already in the library.", "Choose another key.")
+            taken.add(record.key.casefold())
+        counts = Counter(p.base_key for p in batch if p.base_key is not None)
+        # Only a base the library has, or that several newcomers share, needs its suffixed
+        # neighbours looked up; every other newcomer simply takes its base.
+        held = self.conn.execute(
+            "SELECT lower(key) FROM records WHERE key IN (SELECT value FROM json_each(?)) COLLATE NOCASE",
+            [json.dumps(list(counts))],
+        )
+        crowded = {r[0] for r in held} | {b for b, n in counts.items() if n > 1 or b in taken}
+        for base in crowded:
+            taken |= self._keys_starting(base)
+        out = []
+        for pending in batch:
+            if pending.base_key is not None:
+                key = keys.unique_key(pending.base_key, taken.__contains__)
+                taken.add(key)
+                pending = pending._replace(record=pending.record.with_(key=key), base_key=None)
+            out.append(pending)
+        return out
 
     def _keys_starting(self, prefix: str) -> set[str]:
         """Keys that begin with ``prefix``: the candidates a new key must avoid. Case-folded, as
@@ -603,76 +662,86 @@ class Library:
             is not None
         )
 
-    def _check_identifiers_free(self, record: Record, own_id: int | None) -> None:
-        for scheme, value in record.identifiers():
+    def _check_identifiers_free(self, records: Sequence[Record], own_id: int | None = None) -> None:
+        """Refuse an identifier that another record holds (``own_id``: the record being saved)."""
+        owners: dict[tuple[str, str], str] = {}
+        for record in records:
+            for ident in record.identifiers():
+                if ident in owners:
+                    raise UsageError(
+                        f"{ident[0]} {ident[1]} is given to both {owners[ident]} and {record.key}.",
+                        "Keep it on one record.",
+                    )
+                owners[ident] = record.key or ""
+        by_scheme: dict[str, list[str]] = {}
+        for scheme, value in owners:
+            by_scheme.setdefault(scheme, []).append(value)
+        for scheme, values in by_scheme.items():
             row = self.conn.execute(
-                "SELECT r.key, r.id FROM identifiers i JOIN records r ON r.id = i.record_id"
-                " WHERE i.scheme = ? AND i.value = ?",
-                [scheme, value],
+                "SELECT i.value, r.key FROM identifiers i JOIN records r ON r.id = i.record_id"
+                " WHERE i.scheme = ? AND i.value IN (SELECT value FROM json_each(?)) AND r.id IS NOT ?"
+                " LIMIT 1",
+                [scheme, json.dumps(values), own_id],
             ).fetchone()
-            if row and row[1] != own_id:
+            if row:
                 raise UsageError(
-                    f"{scheme} {value} already belongs to {row[0]}.",
-                    f"Show that record with: llmref show {row[0]}",
+                    f"{scheme} {row[0]} already belongs to {row[1]}.",
+                    f"Show that record with: llmref show {row[1]}",
                 )
 
-    @staticmethod
-    def _row(record: Record) -> dict[str, Any]:
-        return {
-            "kind": record.kind,
-            "title": record.title,
-            "title_key": normalise_title(record.title),
-            "year": record.year,
-            "venue": record.venue,
-            "arxiv_version": record.arxiv_version,
-            "authors_truncated": int(record.authors_truncated),
-            "abstract": record.abstract,
-            "notes": record.notes,
-            "todo": int(record.todo),
-            "section": json.dumps(list(record.section), ensure_ascii=False),
-            "published": record.published,
-            "updated": record.updated,
-            "primary_category": record.primary_category,
-            "categories": json.dumps(list(record.categories)),
-            "comment": record.comment,
-            "journal_ref": record.journal_ref,
-            "entry_type": record.entry_type,
-            "bibtex_fields": json.dumps(dict(record.bibtex_fields), ensure_ascii=False),
-            "modified": _now(),
-        }
-
-    def _write_children(self, rid: int, record: Record, *, index: bool = True) -> None:
+    def _write_children(self, batch: Sequence[tuple[int, Pending]]) -> None:
+        """Everything of a record outside its row: identifiers, links, names, search index."""
         # Plain executemany: these rows are written for every record added, and sqlite-utils'
         # per-call table checks cost more than the inserts themselves.
-        from ..ids import normalise_url
-
+        records = [(rid, p.record) for rid, p in batch]
         run = self.conn.executemany
         run(
             "INSERT INTO identifiers (scheme, value, record_id) VALUES (?, ?, ?)",
-            [(scheme, value, rid) for scheme, value in record.identifiers()],
+            [(scheme, value, rid) for rid, r in records for scheme, value in r.identifiers()],
         )
         run(
             "INSERT INTO urls (record_id, position, label, url, normalized) VALUES (?, ?, ?, ?, ?)",
-            [(rid, i, label, url, normalise_url(url)) for i, (label, url) in enumerate(record.urls)],
+            [(rid, *link) for rid, p in batch for link in p.links],
         )
+        author_ids = self._author_ids({name for _, r in records for name in r.authors})
         run(
             "INSERT INTO record_authors (record_id, position, author_id) VALUES (?, ?, ?)",
-            [(rid, i, self._name_id("authors", name)) for i, name in enumerate(record.authors)],
+            [(rid, i, author_ids[name]) for rid, r in records for i, name in enumerate(r.authors)],
         )
         for facet in schema.FACETS:
-            facet_ids = dict.fromkeys(self._name_id(facet, name) for name in getattr(record, facet))
-            run(
-                f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)",
-                [(rid, i, fid) for i, fid in enumerate(facet_ids)],
+            rows = []
+            for rid, r in records:
+                facet_ids = dict.fromkeys(self._name_id(facet, name) for name in getattr(r, facet))
+                rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
+            run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
+        run(_FTS_INSERT, [(rid, *p.index) for rid, p in batch])
+
+    def _author_ids(self, names: set[str]) -> dict[str, int]:
+        """Ids of author names, adding the new ones: two statements for a whole batch."""
+        cache = self._name_ids
+        missing = [name for name in names if ("authors", name) not in cache]
+        if missing:
+            if len(cache) + len(missing) > _NAME_CACHE:
+                cache.clear()  # bounded, so a long import keeps a flat memory profile
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO authors (name, folded) VALUES (?, ?)", [(n, fold(n)) for n in missing]
             )
-        if index:
-            self.conn.execute(_FTS_INSERT, [rid, *_fts_values(record)])
+            rows = self.conn.execute(
+                "SELECT name, id FROM authors WHERE name IN (SELECT value FROM json_each(?))",
+                [json.dumps(missing)],
+            )
+            cache.update((("authors", name), rid) for name, rid in rows)
+            for name in missing:
+                if ("authors", name) not in cache:  # a name JSON cannot carry intact (a NUL)
+                    row = self.conn.execute("SELECT id FROM authors WHERE name = ?", [name]).fetchone()
+                    cache[("authors", name)] = row[0]
+        return {name: cache[("authors", name)] for name in names}
 
     def _name_id(self, table: str, name: str) -> int:
-        """The id of ``name`` in an author or facet table, adding it if new.
+        """The id of ``name`` in a facet table (tags, models…), adding it if new.
 
-        Remembered while a load runs (authors recur across thousands of papers); forgotten
-        whenever a transaction fails, since the ids it added are then gone.
+        Remembered while a load runs; forgotten whenever a transaction fails, since the ids it
+        added are then gone.
         """
         cached = self._name_ids.get((table, name))
         if cached is not None:
@@ -680,14 +749,10 @@ class Library:
         row = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
         if row:
             found = row[0]
-        elif table == "authors":
-            found = self.conn.execute(
-                "INSERT INTO authors (name, folded) VALUES (?, ?)", [name, fold(name)]
-            ).lastrowid
         else:
             found = self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name]).lastrowid
         if len(self._name_ids) >= _NAME_CACHE:
-            self._name_ids.clear()  # bounded, so a long import keeps a flat memory profile
+            self._name_ids.clear()
         self._name_ids[(table, name)] = found or 0
         return found or 0
 
@@ -704,6 +769,44 @@ _FTS_INSERT = (
 )
 #: Author and facet names remembered during a load before the memory is given back.
 _NAME_CACHE = 50_000
+
+#: The columns of a record's row that :func:`_row_values` gives, in order.
+_ROW_COLUMNS = (
+    "kind", "title", "title_key", "year", "venue", "arxiv_version", "authors_truncated", "abstract",
+    "notes", "todo", "section", "published", "updated", "primary_category", "categories", "comment",
+    "journal_ref", "entry_type", "bibtex_fields",
+)  # fmt: skip
+_RECORD_INSERT = (
+    f"INSERT INTO records (id, key, added, {', '.join(_ROW_COLUMNS)}, modified)"
+    f" VALUES (?, ?, ?{', ?' * len(_ROW_COLUMNS)}, ?)"
+)
+_RECORD_UPDATE = (
+    f"UPDATE records SET {', '.join(c + ' = ?' for c in _ROW_COLUMNS)}, modified = ? WHERE id = ?"
+)
+
+
+def _row_values(record: Record) -> tuple[Any, ...]:
+    return (
+        record.kind,
+        record.title,
+        normalise_title(record.title),
+        record.year,
+        record.venue,
+        record.arxiv_version,
+        int(record.authors_truncated),
+        record.abstract,
+        record.notes,
+        int(record.todo),
+        json.dumps(list(record.section), ensure_ascii=False) if record.section else "[]",
+        record.published,
+        record.updated,
+        record.primary_category,
+        json.dumps(list(record.categories)),
+        record.comment,
+        record.journal_ref,
+        record.entry_type,
+        json.dumps(dict(record.bibtex_fields), ensure_ascii=False) if record.bibtex_fields else "{}",
+    )
 
 
 def _same_first_author(a: Record, b: Record) -> bool:
@@ -761,7 +864,7 @@ def _id_value(scheme: str, value: str) -> str:
     return value.lower() if scheme == "doi" else value
 
 
-def _fts_values(record: Record) -> list[str]:
+def _fts_values(record: Record) -> tuple[str, ...]:
     values = {
         "title": record.title,
         "tags": " ".join(record.tags),
@@ -775,4 +878,4 @@ def _fts_values(record: Record) -> list[str]:
         "abstract": record.abstract or "",
         "notes": record.notes,
     }
-    return [fts.index_text(values[name]) for name, _ in schema.FTS_COLUMNS]
+    return tuple(fts.index_text(values[name]) for name, _ in schema.FTS_COLUMNS)
