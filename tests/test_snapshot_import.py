@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llmref import exchange
+from llmref.errors import UsageError
+from llmref.snapshot import SnapshotReport, import_snapshot
 from llmref.store.library import Library
 
 from .conftest import FIXTURE_RECORDS
@@ -71,7 +72,7 @@ def library(tmp_path: Path) -> Library:
 
 
 def test_a_snapshot_loads_and_is_searchable(library: Library, snapshot: Path) -> None:
-    report = exchange.import_snapshot(library, snapshot, chunk_size=2)
+    report = import_snapshot(library, snapshot, chunk_size=2)
     assert (report.added, report.enriched) == (5, 1)
     assert [p.line for p in report.problems if p.line] == [3]
     assert any("DOI 10.1000/shared belongs to 2301.00004" in p.message for p in report.problems)
@@ -84,7 +85,7 @@ def test_a_snapshot_loads_and_is_searchable(library: Library, snapshot: Path) ->
 def test_a_paper_the_library_has_is_enriched_and_keeps_what_was_curated(
     library: Library, snapshot: Path
 ) -> None:
-    exchange.import_snapshot(library, snapshot)
+    import_snapshot(library, snapshot)
     lora = library.find("2106.09685")
     assert lora.key == "hu2021lora" and lora.tags == ("LoRA",)
     assert lora.abstract and lora.published == "2021-06-17"
@@ -92,9 +93,9 @@ def test_a_paper_the_library_has_is_enriched_and_keeps_what_was_curated(
 
 
 def test_running_it_again_adds_nothing(library: Library, snapshot: Path) -> None:
-    exchange.import_snapshot(library, snapshot)
+    import_snapshot(library, snapshot)
     count = len(library.keys())
-    again = exchange.import_snapshot(library, snapshot)
+    again = import_snapshot(library, snapshot)
     assert again.added == 0 and again.unchanged == 6
     assert len(library.keys()) == count
 
@@ -112,7 +113,7 @@ def test_filters_choose_what_is_loaded(
     library: Library, snapshot: Path, options: dict, expected: set
 ) -> None:
     before = set(library.keys())
-    exchange.import_snapshot(library, snapshot, **options)
+    import_snapshot(library, snapshot, **options)
     added = {library.get(k).arxiv_id for k in set(library.keys()) - before}
     assert added == expected
 
@@ -120,18 +121,18 @@ def test_filters_choose_what_is_loaded(
 def test_a_gzipped_snapshot_reads_the_same(library: Library, snapshot: Path, tmp_path: Path) -> None:
     packed = tmp_path / "snapshot.jsonl.gz"
     packed.write_bytes(gzip.compress(snapshot.read_bytes()))
-    assert exchange.import_snapshot(library, packed).added == 5
+    assert import_snapshot(library, packed).added == 5
 
 
 def test_an_interrupted_import_leaves_a_working_library_and_resumes(library: Library, snapshot: Path) -> None:
-    def stop_after_first_chunk(report: exchange.SnapshotReport) -> None:
+    def stop_after_first_chunk(report: SnapshotReport) -> None:
         if report.added and not report.interrupted:
             raise KeyboardInterrupt
 
-    first = exchange.import_snapshot(library, snapshot, chunk_size=2, progress=stop_after_first_chunk)
+    first = import_snapshot(library, snapshot, chunk_size=2, progress=stop_after_first_chunk)
     assert first.interrupted and first.added == 2
     assert library.search("adapters")  # what was loaded is indexed
-    rest = exchange.import_snapshot(library, snapshot, chunk_size=2)
+    rest = import_snapshot(library, snapshot, chunk_size=2)
     assert rest.added == 3 and rest.unchanged == 2
 
 
@@ -142,3 +143,45 @@ def test_the_cli_imports_a_snapshot_with_filters(empty, snapshot: Path) -> None:
     assert data["added"] == 4 and "DOI 10.1000/shared" in data["problems"][-1]["message"]
     assert "4 added" in result.stderr
     assert empty("import", str(snapshot), "--since", "2022", "--format", "bibtex").exit_code == 2
+
+
+def test_a_second_process_reading_gives_the_same_library(tmp_path: Path, snapshot: Path) -> None:
+    results = []
+    for background in (False, True):
+        with Library.open(tmp_path / f"lib-{background}.db", seed=FIXTURE_RECORDS) as lib:
+            report = import_snapshot(lib, snapshot, chunk_size=2, background=background)
+            results.append(
+                (report.added, report.enriched, report.problems, [r.to_dict() for r in lib.list()])
+            )
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_truncated_gzip_keeps_what_was_read_and_says_so(
+    library: Library, snapshot: Path, tmp_path: Path, background: bool
+) -> None:
+    packed = tmp_path / "cut.jsonl.gz"
+    whole = gzip.compress(snapshot.read_bytes())
+    packed.write_bytes(whole[: len(whole) - 12])  # the end of the stream and its checksum are gone
+    with pytest.raises(UsageError, match="Cannot read cut.jsonl.gz to the end"):
+        import_snapshot(library, packed, chunk_size=2, background=background)
+    assert library.find("2301.00001")  # the chunks before the break are written
+
+
+def test_a_paper_listed_twice_in_one_chunk_is_one_record(library: Library, tmp_path: Path) -> None:
+    path = tmp_path / "twice.jsonl"
+    path.write_text(LINES[0] + "\n" + LINES[0] + "\n", encoding="utf-8")
+    report = import_snapshot(library, path)
+    assert (report.added, report.unchanged) == (1, 1)
+    assert len(library.record_ids_for("arxiv", "2301.00001")) == 1
+
+
+def test_an_interrupted_background_import_stops_its_reader(library: Library, snapshot: Path) -> None:
+    def stop(report: SnapshotReport) -> None:
+        if report.added and not report.interrupted:
+            raise KeyboardInterrupt
+
+    first = import_snapshot(library, snapshot, chunk_size=2, progress=stop, background=True)
+    assert first.interrupted and first.added == 2
+    rest = import_snapshot(library, snapshot, chunk_size=2, background=True)
+    assert rest.added == 3

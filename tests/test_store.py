@@ -355,3 +355,54 @@ def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_recor
         lib.save(record.with_(published="2021-06-17", categories=("cs.CL",)))
         assert lib.get("hu2021lora").categories == ("cs.CL",)
         assert lib.schema_version == schema.MIGRATION_NAMES[-1]
+
+
+def _head_index_is_consistent(library: Library) -> bool:
+    try:
+        library.conn.execute("INSERT INTO records_head (records_head) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+def test_the_head_index_follows_edits_and_deletes(library: Library) -> None:
+    lora = library.get("hu2021lora")
+    library.save(lora.with_(title="Zebra Adaptation", tags=("Stripes",)))
+    assert keys_of(h.record for h in library.search("zebra")) == ["hu2021lora"]
+    assert keys_of(h.record for h in library.search("stripes")) == ["hu2021lora"]
+    library.delete_many(["hu2021lora"])
+    assert library.search("zebra") == []
+    assert _head_index_is_consistent(library)
+
+
+def test_a_tag_or_a_compound_name_outranks_a_mention_in_an_abstract(library: Library) -> None:
+    library.insert(Record(title="Something Else", abstract="Walrus walrus walrus walrus.", year=2020))
+    library.insert(Record(title="Tagged Paper", tags=("Walrus",), year=2019))
+    library.insert(Record(title="MegaWalrus: Bigger", year=2018))
+    keys = keys_of(h.record for h in library.search("walrus"))
+    assert keys[-1] == "something2020"
+    assert set(keys[:2]) == {"tagged2019", "megawalrus2018"}
+
+
+def test_past_a_bound_only_the_newest_other_matches_are_ranked(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmref.store import library as store
+
+    for n in range(5):
+        library.insert(Record(title=f"Paper {n}", abstract="An okapi.", year=2000 + n))
+    monkeypatch.setattr(store, "RANKED_AT_MOST", 2)
+    assert {h.record.year for h in library.search("okapi")} == {2003, 2004}
+    assert len(library.search("okapi", limit=None)) == 5  # everything, when everything is asked for
+    assert len(library.search_ids("okapi")) == 5
+
+
+def test_a_library_without_the_head_index_gets_it_on_open(library: Library, db_path: Path) -> None:
+    expected = keys_of(h.record for h in library.search("tuning"))
+    library.conn.execute("DROP TABLE records_head")
+    library.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_head_index'")
+    library.conn.commit()
+    library.close()
+    with Library.open(db_path) as again:
+        assert keys_of(h.record for h in again.search("tuning")) == expected
+        assert _head_index_is_consistent(again)

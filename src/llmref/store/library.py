@@ -62,6 +62,11 @@ def prepare(record: Record) -> Pending:
     )
 
 
+#: How many matches of the full index search ranks, at most, when asked for a page of results
+#: that the head tier does not fill (see :meth:`Library.search`).
+RANKED_AT_MOST = 10_000
+
+
 class Library:
     """An open llmref database. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -350,29 +355,65 @@ class Library:
     def _search_rows(
         self, query: str, filters: Filters, *, limit: int | None, raw: bool
     ) -> list[tuple[int, float]]:
+        """(id, bm25 score) of the matches, best first, in two tiers.
+
+        Records whose title, tags, compound-name parts or models hold every word come first,
+        ranked in the small head index; the rest follow, ranked in the full index. When a page
+        of results is asked for and the head tier does not fill it, only the newest
+        :data:`RANKED_AT_MOST` of the other matches are ranked: a word that is in half a million
+        abstracts says little about any of them, and ranking them all would take a second.
+        """
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
-        weights = ", ".join(str(w) for _, w in schema.FTS_COLUMNS)
-        # Column weights only tilt bm25; a record whose title holds every word must still come
-        # before one that mentions them in its notes, so title matches form a tier of their own.
-        title_tier = "r.id IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)" if not raw else "0"
+        if raw:
+            try:
+                return self._ranked("records_fts", schema.FTS_COLUMNS, match, where, params, limit)
+            except sqlite3.OperationalError as exc:
+                raise UsageError(
+                    f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
+                ) from exc
+        head = self._ranked("records_head", schema.HEAD_COLUMNS, match, where, params, limit)
+        if limit is not None and len(head) >= limit:
+            return head
+        since = None
+        if limit is not None:
+            newest = self.conn.execute(
+                "SELECT f.rowid FROM records_fts f JOIN records r ON r.id = f.rowid"
+                f" WHERE records_fts MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
+                [match, *params, RANKED_AT_MOST - 1],
+            ).fetchone()
+            since = newest[0] if newest else None
+        seen = {rid for rid, _ in head}
+        more = None if limit is None else limit + len(head)
+        rest = self._ranked("records_fts", schema.FTS_COLUMNS, match, where, params, more, since=since)
+        rest = [row for row in rest if row[0] not in seen]
+        return head + (rest if limit is None else rest[: limit - len(head)])
+
+    def _ranked(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, float]],
+        match: str,
+        where: str,
+        params: list[Any],
+        limit: int | None,
+        *,
+        since: int | None = None,
+    ) -> list[tuple[int, float]]:
+        weights = ", ".join(str(w) for _, w in columns)
         sql = (
-            f"SELECT r.id, bm25(records_fts, {weights}) AS score, {title_tier} AS in_title FROM records_fts"
-            f" JOIN records r ON r.id = records_fts.rowid"
-            f" WHERE records_fts MATCH ? AND {where} ORDER BY in_title DESC, score, r.id"
+            f"SELECT f.rowid, bm25({table}, {weights}) AS score FROM {table} f"
+            f" JOIN records r ON r.id = f.rowid WHERE {table} MATCH ? AND {where}"
         )
-        args: list[Any] = [*([f"title : ({match})"] if not raw else []), match, *params]
+        args: list[Any] = [match, *params]
+        if since is not None:
+            sql += " AND f.rowid >= ?"
+            args.append(since)
+        sql += " ORDER BY score, f.rowid"
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        try:
-            return [(r[0], r[1]) for r in self.conn.execute(sql, args)]
-        except sqlite3.OperationalError as exc:
-            if not raw:
-                raise
-            raise UsageError(
-                f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
-            ) from exc
+        return [(r[0], r[1]) for r in self.conn.execute(sql, args)]
 
     def list(
         self,
@@ -586,7 +627,7 @@ class Library:
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in ("identifiers", "urls", "record_authors", *(f"record_{f}" for f in schema.FACETS)):
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
-            self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
+            self._unindex(rid)
             self._write_children([(rid, pending)])
             self._drop_orphans()
         return record
@@ -599,7 +640,7 @@ class Library:
                     raise NotFoundError(
                         f"No record {key!r} in the library.", "See the keys with: llmref list"
                     )
-                self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [row[0]])
+                self._unindex(row[0])
                 self.conn.execute("DELETE FROM records WHERE id = ?", [row[0]])
             self._drop_orphans()
 
@@ -715,6 +756,13 @@ class Library:
                 rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
             run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
         run(_FTS_INSERT, [(rid, *p.index) for rid, p in batch])
+        run(_HEAD_INSERT, [(rid, *(p.index[i] for i in _HEAD_POSITIONS)) for rid, p in batch])
+
+    def _unindex(self, rid: int) -> None:
+        # The head index keeps no text of its own: FTS5 removes a row from a contentless index
+        # given the very text it was given, which records_fts still holds.
+        self.conn.execute(_HEAD_DELETE, [rid])
+        self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
 
     def _author_ids(self, names: set[str]) -> dict[str, int]:
         """Ids of author names, adding the new ones: two statements for a whole batch."""
@@ -767,6 +815,13 @@ _FTS_INSERT = (
     f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
     f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})"
 )
+_HEAD_NAMES = ", ".join(n for n, _ in schema.HEAD_COLUMNS)
+_HEAD_INSERT = f"INSERT INTO records_head (rowid, {_HEAD_NAMES}) VALUES (?{', ?' * len(schema.HEAD_COLUMNS)})"
+_HEAD_DELETE = (
+    f"INSERT INTO records_head (records_head, rowid, {_HEAD_NAMES})"
+    f" SELECT 'delete', rowid, {_HEAD_NAMES} FROM records_fts WHERE rowid = ?"
+)
+_HEAD_POSITIONS = tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in schema.HEAD_COLUMNS)
 #: Author and facet names remembered during a load before the memory is given back.
 _NAME_CACHE = 50_000
 

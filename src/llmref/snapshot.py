@@ -1,0 +1,224 @@
+"""Loading arXiv's metadata snapshot: millions of papers, streamed, a chunk per transaction.
+
+Reading a line and making its record ready to write (decoding, keys' bases, index text) costs
+about as much as writing it, so for a large file a second process does the reading while this
+one writes: two cores, nearly twice the rate. Chunks travel through a bounded queue, so memory
+stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .exchange import Problem, merge
+from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
+from .models import Record
+from .store.library import Pending, prepare
+
+if TYPE_CHECKING:
+    from .store.library import Library
+
+#: Records written per transaction: big enough for a fast load, small enough that an
+#: interrupted import loses little and holds little in memory.
+CHUNK = 5000
+#: From this size on, a file is read by a second process (starting one costs ~0.2 s).
+BACKGROUND_FROM = 8 * 2**20
+Chunk = list[Pending | SnapshotProblem]
+
+
+@dataclass
+class SnapshotReport:
+    read: int = 0  # records (and bad lines) read, after the filters
+    added: int = 0
+    enriched: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def import_snapshot(
+    library: Library,
+    path: Path,
+    *,
+    categories: Sequence[str] = (),
+    since: int | None = None,
+    chunk_size: int = CHUNK,
+    progress: Callable[[SnapshotReport], None] | None = None,
+    background: bool | None = None,
+) -> SnapshotReport:
+    """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), a chunk per transaction.
+
+    Papers the library has (by arXiv id) are enriched, never duplicated; running the same
+    import again, after an interruption or not, adds only what is missing. ``background``:
+    read in a second process (by default, for files of :data:`BACKGROUND_FROM` bytes or more).
+    """
+    if background is None:
+        background = path.stat().st_size >= BACKGROUND_FROM
+    options = (path, tuple(categories), since, chunk_size)
+    chunks = _read_in_background(*options) if background else _chunks(*options)
+    report = SnapshotReport()
+    try:
+        for chunk in chunks:
+            _store(library, chunk, report, path)
+            if progress:
+                progress(report)
+    except KeyboardInterrupt:
+        # Chunks already written stay: the library opens, searches, and a re-run goes on.
+        report.interrupted = True
+    finally:
+        chunks.close()
+    if progress:
+        progress(report)
+    return report
+
+
+def _chunks(path: Path, categories: tuple[str, ...], since: int | None, size: int) -> Iterator[Chunk]:
+    """The snapshot's lines as records ready to write (and problems), ``size`` records a chunk."""
+    chunk: Chunk = []
+    records = 0
+    items = read_snapshot(open_snapshot(path), categories=categories, since=since)
+    while True:
+        try:
+            item = next(items, None)
+        except (OSError, EOFError) as exc:  # a truncated or corrupt .gz, a failing disk
+            raise errors.UsageError(
+                f"Cannot read {path.name} to the end: {exc}.",
+                "What was read before is kept. Check the file (gzip -t), or download it again.",
+            ) from exc
+        if item is None:
+            break
+        if isinstance(item, SnapshotProblem):
+            chunk.append(item)
+            continue
+        chunk.append(prepare(item))
+        records += 1
+        if records >= size:
+            yield chunk
+            chunk, records = [], 0
+    if chunk:
+        yield chunk
+
+
+def _read_in_background(
+    path: Path, categories: tuple[str, ...], since: int | None, size: int
+) -> Iterator[Chunk]:
+    """:func:`_chunks`, made by a second process (``python -m llmref.snapshot``) while this one
+    writes. It sends pickled chunks through a pipe, whose small buffer keeps it at most a chunk
+    ahead."""
+    import pickle
+    import subprocess
+    import sys
+
+    options = json.dumps({"path": str(path), "categories": categories, "since": since, "size": size})
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "llmref.snapshot", options], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert reader.stdout is not None
+    try:
+        while True:
+            try:
+                kind, payload = pickle.load(reader.stdout)
+            except EOFError:
+                reader.wait()
+                raise errors.SourceError(
+                    f"Reading {path.name} stopped unexpectedly (exit code {reader.returncode}).",
+                    "Run the import again: it goes on where it stopped.",
+                ) from None
+            if kind == "done":
+                return
+            if kind == "error":
+                name, message, hint = payload
+                raise getattr(errors, name, errors.SourceError)(message, hint)
+            yield payload
+    finally:
+        reader.stdout.close()
+        if reader.poll() is None:
+            reader.terminate()
+        reader.wait()
+
+
+def _reader_main(options: dict[str, Any]) -> None:
+    import pickle
+    import signal
+    import sys
+
+    # Ctrl-C reaches every process of the terminal's group: the writer decides what it means.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = sys.stdout.buffer
+    chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
+    try:
+        for chunk in chunks:
+            pickle.dump(("chunk", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(("done", None), out)
+    except errors.LlmrefError as exc:
+        pickle.dump(("error", (type(exc).__name__, exc.message, exc.hint)), out)
+    except BrokenPipeError:
+        pass  # the writer stopped (Ctrl-C, an error): nothing left to do
+    out.flush()
+
+
+def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -> None:
+    """Write a chunk in one transaction; ``report`` counts it only once it is committed."""
+    done = SnapshotReport()
+    records = [p for p in chunk if isinstance(p, Pending)]
+    with library.transaction():
+        held = library.record_ids_by("arxiv", [p.record.arxiv_id or "" for p in records])
+        doi_holders = library.record_ids_by("doi", [p.record.doi for p in records if p.record.doi])
+        dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
+        new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
+        for item in chunk:
+            done.read += 1
+            if isinstance(item, SnapshotProblem):
+                done.problems.append(Problem(path.name, item.line, item.message))
+                continue
+            record = _without_taken_doi(library, item.record, doi_holders, dois, done)
+            arxiv_id = record.arxiv_id or ""
+            if arxiv_id in new:
+                new[arxiv_id] = prepare(merge(new[arxiv_id].record, record))
+                done.unchanged += 1
+            elif arxiv_id in held:
+                existing = library.records([held[arxiv_id]])[0]
+                merged = merge(existing, record)
+                if merged == existing:
+                    done.unchanged += 1
+                else:
+                    library.save(merged)
+                    done.enriched += 1
+            else:
+                new[arxiv_id] = item if record is item.record else prepare(record)
+        library.insert_prepared(list(new.values()))
+    report.read += done.read
+    report.added += len(new)
+    report.enriched += done.enriched
+    report.unchanged += done.unchanged
+    report.problems += done.problems
+
+
+def _without_taken_doi(
+    library: Library, record: Record, holders: dict[str, int], dois: dict[str, str], report: SnapshotReport
+) -> Record:
+    """The snapshot has papers that share a DOI (parts of one article); the library holds a DOI
+    once, so a later paper keeps its arXiv id and goes without the DOI."""
+    if not record.doi:
+        return record
+    doi = record.doi.lower()
+    holder = holders.get(doi)
+    owner = dois.get(doi) or (library.records([holder])[0].arxiv_id if holder else None)
+    if owner is None or owner == record.arxiv_id:
+        dois[doi] = record.arxiv_id or ""
+        return record
+    report.problems.append(
+        Problem("snapshot", None, f"{record.arxiv_id}: DOI {record.doi} belongs to {owner}")
+    )
+    return record.with_(doi=None)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _reader_main(json.loads(sys.argv[1]))
