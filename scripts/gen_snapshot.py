@@ -133,6 +133,19 @@ _YEARS, _YEAR_CUM = range(2008, 2026), _cumulative(range(1, 19))  # arXiv grows 
 _PRIMARY_CUM = _cumulative(_CATEGORY_WEIGHTS)
 
 
+def _topics(rng: random.Random, n: int) -> list[str]:
+    """The stream titles are cut from: weighted like the abstracts' words (so "lora" is in a few
+    titles in a thousand) and, as in real titles, no word twice within a title's length."""
+    weights = [_DOMAIN[w] for w in _TITLE_WORDS]
+    out: list[str] = []
+    while len(out) < n:
+        for word in rng.choices(_TITLE_WORDS, weights, k=n):
+            word = word.capitalize()
+            if word not in out[-12:]:
+                out.append(word)
+    return out[:n]
+
+
 class _Generator:
     def __init__(self, seed: int) -> None:
         self.rng = _Random(seed)
@@ -140,7 +153,7 @@ class _Generator:
         # Abstracts are slices of one long, pre-wrapped word stream (and titles of a stream of
         # topic words): two draws per abstract instead of two hundred keeps this above 50k lines/s.
         self.lines = _wrap(words, 78, "\n").split("\n")
-        self.topics = [w.capitalize() for w in random.Random(seed + 1).choices(_TITLE_WORDS, k=20_000)]
+        self.topics = _topics(random.Random(seed + 1), 20_000)
         self.months: dict[str, int] = {}
         self.last_day = 0  # date ordinal of the latest version made
         # Author lists come from a pool of groups, as real groups publish again and again; a fresh

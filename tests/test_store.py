@@ -357,22 +357,23 @@ def test_a_library_from_the_first_schema_is_upgraded_on_open_and_keeps_its_recor
         assert lib.schema_version == schema.MIGRATION_NAMES[-1]
 
 
-def _head_index_is_consistent(library: Library) -> bool:
+def _small_indexes_are_consistent(library: Library) -> bool:
     try:
-        library.conn.execute("INSERT INTO records_head (records_head) VALUES ('integrity-check')")
+        for table in ("records_badges", "records_title"):
+            library.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
     except sqlite3.DatabaseError:
         return False
     return True
 
 
-def test_the_head_index_follows_edits_and_deletes(library: Library) -> None:
+def test_the_small_indexes_follow_edits_and_deletes(library: Library) -> None:
     lora = library.get("hu2021lora")
     library.save(lora.with_(title="Zebra Adaptation", tags=("Stripes",)))
     assert keys_of(h.record for h in library.search("zebra")) == ["hu2021lora"]
     assert keys_of(h.record for h in library.search("stripes")) == ["hu2021lora"]
     library.delete_many(["hu2021lora"])
     assert library.search("zebra") == []
-    assert _head_index_is_consistent(library)
+    assert _small_indexes_are_consistent(library)
 
 
 def test_a_tag_or_a_compound_name_outranks_a_mention_in_an_abstract(library: Library) -> None:
@@ -397,12 +398,54 @@ def test_past_a_bound_only_the_newest_other_matches_are_ranked(
     assert len(library.search_ids("okapi")) == 5
 
 
-def test_a_library_without_the_head_index_gets_it_on_open(library: Library, db_path: Path) -> None:
+def test_a_library_without_the_small_indexes_gets_them_on_open(library: Library, db_path: Path) -> None:
     expected = keys_of(h.record for h in library.search("tuning"))
-    library.conn.execute("DROP TABLE records_head")
-    library.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_head_index'")
+    library.conn.execute("DROP TABLE records_badges")
+    library.conn.execute("DROP TABLE records_title")
+    library.conn.execute(
+        "DELETE FROM _sqlite_migrations WHERE name IN ('m006_small_indexes', 'm007_indexes_for_scale')"
+    )
+    for index in ("records_year", "records_kind", "records_with_abstract", "records_todo", "records_section"):
+        library.conn.execute(f"DROP INDEX {index}")
+    library.conn.execute("DROP INDEX authors_family")
+    library.conn.execute("DROP INDEX authors_folded")
+    library.conn.execute("ALTER TABLE authors DROP COLUMN family")
+    library.conn.execute("DROP INDEX records_unidentified")
+    library.conn.execute("ALTER TABLE records DROP COLUMN identified")
+    library.conn.execute("DROP TABLE record_categories")
     library.conn.commit()
     library.close()
     with Library.open(db_path) as again:
         assert keys_of(h.record for h in again.search("tuning")) == expected
-        assert _head_index_is_consistent(again)
+        assert _small_indexes_are_consistent(again)
+        assert keys_of(again.list(Filters(authors=("liang",)))) == ["li2021prefixtuning"]
+        assert again.stats()["without_identifier"] == 1
+
+
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ("hu", ["hu2021lora"]),  # the family name: not every Zhu or Shuai
+        ("edward", ["hu2021lora"]),  # the start of the whole name
+        ("Edward J. Hu", ["hu2021lora"]),
+        ("rücklé", ["pfeiffer2021adapterfusion"]),
+        ("ward hu", []),
+    ],
+)
+def test_author_filter_matches_a_family_name_or_the_start_of_a_name(
+    library: Library, author: str, expected: list[str]
+) -> None:
+    assert keys_of(library.list(Filters(authors=(author,)))) == expected
+
+
+def test_category_filter(library: Library) -> None:
+    lora = library.get("hu2021lora")
+    library.save(lora.with_(categories=("cs.CL", "cs.LG")))
+    ada = library.get("zhang2023adaptive")
+    library.save(ada.with_(categories=("stat.ML",)))
+    assert keys_of(library.list(Filters(categories=("cs.LG",)))) == ["hu2021lora"]
+    assert keys_of(library.list(Filters(categories=("cs.",)))) == ["hu2021lora"]
+    assert keys_of(library.list(Filters(categories=("cs.CV,stat.",)))) == ["zhang2023adaptive"]
+    assert keys_of(library.list(Filters(categories=("cs.CL", "stat.ML")))) == []  # both must hold
+    library.save(library.get("hu2021lora").with_(categories=("cs.CV",)))
+    assert keys_of(library.list(Filters(categories=("cs.LG",)))) == []

@@ -8,7 +8,7 @@ that needs it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -119,7 +119,16 @@ TagOpt = Annotated[
     list[str], typer.Option("--tag", "-t", help="Only records with this tag (repeat for all of several).")
 ]
 AuthorOpt = Annotated[
-    list[str], typer.Option("--author", "-a", help="Only records with an author whose name contains this.")
+    list[str],
+    typer.Option(
+        "--author", "-a", help="Only records with an author of this family name, or whose name starts so."
+    ),
+]
+CategoryOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--category", help="Only records in one of these arXiv categories (cs.CL,cs.LG; cs. for all cs)."
+    ),
 ]
 YearOpt = Annotated[
     str | None, typer.Option("--year", "-y", help="A year (2021) or a range (2021-2023, 2021-, -2020).")
@@ -152,6 +161,7 @@ def _filters(
     task: list[str],
     section: list[str],
     kind: str | None,
+    category: Sequence[str] = (),
 ) -> Any:
     from ..store.query import Filters, parse_years
 
@@ -166,6 +176,7 @@ def _filters(
         tasks=tuple(task),
         sections=tuple(section),
         kind=kind,
+        categories=tuple(category),
     )
 
 
@@ -187,6 +198,7 @@ def search(
     task: TaskOpt = [],
     section: SectionOpt = [],
     kind: KindOpt = None,
+    category: CategoryOpt = [],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many results.")] = 20,
     raw: Annotated[
         bool, typer.Option("--raw", help="Read the query as FTS5 syntax (OR, NEAR, prefix*, title:…).")
@@ -204,7 +216,7 @@ def search(
     from ..store.fts import has_words
     from . import output
 
-    filters = _filters(tag, author, year, venue, model, task, section, kind)
+    filters = _filters(tag, author, year, venue, model, task, section, kind, category)
     library = _library(ctx)
     text = " ".join(query or [])
     if text.strip() and not raw and not has_words(text):
@@ -239,6 +251,7 @@ def list_(
     task: TaskOpt = [],
     section: SectionOpt = [],
     kind: KindOpt = None,
+    category: CategoryOpt = [],
     sort: Annotated[
         str, typer.Option("--sort", help="added (the list's order), key, year or title.")
     ] = "added",
@@ -252,7 +265,7 @@ def list_(
     """
     from . import output
 
-    filters = _filters(tag, author, year, venue, model, task, section, kind)
+    filters = _filters(tag, author, year, venue, model, task, section, kind, category)
     records = _library(ctx).list(filters, sort=sort, reverse=reverse, limit=limit)
     if as_json:
         output.print_json([output.record_json(r) for r in records])

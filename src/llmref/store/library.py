@@ -62,8 +62,10 @@ def prepare(record: Record) -> Pending:
     )
 
 
-#: How many matches of the full index search ranks, at most, when asked for a page of results
-#: that the head tier does not fill (see :meth:`Library.search`).
+#: The indexes search takes its results from, in order, with their bm25 weights (see
+#: :meth:`Library.search`).
+SEARCH_TIERS = (*schema.SMALL_INDEXES.items(), ("records_fts", schema.FTS_COLUMNS))
+#: How many matches of one tier search ranks, at most, for a page of results.
 RANKED_AT_MOST = 10_000
 
 
@@ -355,13 +357,14 @@ class Library:
     def _search_rows(
         self, query: str, filters: Filters, *, limit: int | None, raw: bool
     ) -> list[tuple[int, float]]:
-        """(id, bm25 score) of the matches, best first, in two tiers.
+        """(id, bm25 score) of the matches, best first, in tiers.
 
-        Records whose title, tags, compound-name parts or models hold every word come first,
-        ranked in the small head index; the rest follow, ranked in the full index. When a page
-        of results is asked for and the head tier does not fill it, only the newest
-        :data:`RANKED_AT_MOST` of the other matches are ranked: a word that is in half a million
-        abstracts says little about any of them, and ranking them all would take a second.
+        First the records whose tags, models or compound-name parts hold every word, then those
+        whose title does, then the rest: each tier is found and ranked in an index of its own
+        (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
+        tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
+        word in half a million abstracts says little about any one of them, and ranking them
+        all would take seconds.
         """
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
@@ -372,26 +375,31 @@ class Library:
                 raise UsageError(
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
                 ) from exc
-        head = self._ranked("records_head", schema.HEAD_COLUMNS, match, where, params, limit)
-        if limit is not None and len(head) >= limit:
-            return head
-        since = None
-        if limit is not None:
-            newest = self.conn.execute(
-                "SELECT f.rowid FROM records_fts f JOIN records r ON r.id = f.rowid"
-                f" WHERE records_fts MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
-                [match, *params, RANKED_AT_MOST - 1],
-            ).fetchone()
-            since = newest[0] if newest else None
-        seen = {rid for rid, _ in head}
-        more = None if limit is None else limit + len(head)
-        rest = self._ranked("records_fts", schema.FTS_COLUMNS, match, where, params, more, since=since)
-        rest = [row for row in rest if row[0] not in seen]
-        return head + (rest if limit is None else rest[: limit - len(head)])
+        rows: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        for index, columns in SEARCH_TIERS:
+            if limit is not None and len(rows) >= limit:
+                break
+            since = None
+            if limit is not None:
+                newest = self.conn.execute(
+                    f"SELECT f.rowid FROM {index} f JOIN records r ON r.id = f.rowid"
+                    f" WHERE {index} MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
+                    [match, *params, RANKED_AT_MOST - 1],
+                ).fetchone()
+                since = newest[0] if newest else None
+            more = None if limit is None else limit + len(seen)
+            for row in self._ranked(index, columns, match, where, params, more, since=since):
+                if limit is not None and len(rows) >= limit:
+                    break
+                if row[0] not in seen:
+                    rows.append(row)
+                    seen.add(row[0])
+        return rows
 
     def _ranked(
         self,
-        table: str,
+        index: str,
         columns: Sequence[tuple[str, float]],
         match: str,
         where: str,
@@ -400,10 +408,11 @@ class Library:
         *,
         since: int | None = None,
     ) -> list[tuple[int, float]]:
+        """Matches of one full-text index by bm25 (only from row ``since`` on, if given)."""
         weights = ", ".join(str(w) for _, w in columns)
         sql = (
-            f"SELECT f.rowid, bm25({table}, {weights}) AS score FROM {table} f"
-            f" JOIN records r ON r.id = f.rowid WHERE {table} MATCH ? AND {where}"
+            f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
+            f" JOIN records r ON r.id = f.rowid WHERE {index} MATCH ? AND {where}"
         )
         args: list[Any] = [match, *params]
         if since is not None:
@@ -464,11 +473,17 @@ class Library:
         return [(r[0], r[1]) for r in self.conn.execute(sql, params)]
 
     def stats(self) -> dict[str, Any]:
+        # Each count reads an index, never the rows themselves: at a million records the rows
+        # (abstracts and all) are gigabytes.
         one = self.conn.execute
         kinds = dict(
             one("SELECT kind, COUNT(*) FROM records GROUP BY kind ORDER BY COUNT(*) DESC, kind").fetchall()
         )
-        years = one("SELECT MIN(year), MAX(year) FROM records").fetchone()
+        # Apart, each is one index look-up; together, a scan.
+        years = (
+            one("SELECT MIN(year) FROM records").fetchone()[0],
+            one("SELECT MAX(year) FROM records").fetchone()[0],
+        )
         id_counts = dict(
             one("SELECT scheme, COUNT(*) FROM identifiers GROUP BY scheme ORDER BY scheme").fetchall()
         )
@@ -478,21 +493,15 @@ class Library:
             "records": sum(kinds.values()),
             "kinds": kinds,
             "identifiers": id_counts,
-            "without_identifier": one(
-                "SELECT COUNT(*) FROM records r"
-                " WHERE NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.record_id = r.id)"
-                " AND NOT EXISTS (SELECT 1 FROM urls u WHERE u.record_id = r.id)"
-            ).fetchone()[0],
+            "without_identifier": one("SELECT COUNT(*) FROM records WHERE NOT identified").fetchone()[0],
             "with_abstract": one(
                 "SELECT COUNT(*) FROM records WHERE abstract IS NOT NULL AND abstract != ''"
             ).fetchone()[0],
             "todo": one("SELECT COUNT(*) FROM records WHERE todo").fetchone()[0],
             "years": {"first": years[0], "last": years[1]},
-            "authors": one("SELECT COUNT(DISTINCT author_id) FROM record_authors").fetchone()[0],
-            **{
-                facet: one(f"SELECT COUNT(DISTINCT {facet}_id) FROM record_{facet}").fetchone()[0]
-                for facet in schema.FACETS
-            },
+            # Names no record uses are dropped whenever a record changes, so every row counts.
+            "authors": one("SELECT COUNT(*) FROM authors").fetchone()[0],
+            **{facet: one(f"SELECT COUNT(*) FROM {facet}").fetchone()[0] for facet in schema.FACETS},
             "sections": [
                 json.loads(r[0])
                 for r in one(
@@ -625,7 +634,7 @@ class Library:
             self._check_identifiers_free([record], own_id=rid)
             pending = prepare(record)
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
-            for table in ("identifiers", "urls", "record_authors", *(f"record_{f}" for f in schema.FACETS)):
+            for table in _CHILD_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
             self._unindex(rid)
             self._write_children([(rid, pending)])
@@ -749,6 +758,10 @@ class Library:
             "INSERT INTO record_authors (record_id, position, author_id) VALUES (?, ?, ?)",
             [(rid, i, author_ids[name]) for rid, r in records for i, name in enumerate(r.authors)],
         )
+        run(
+            "INSERT INTO record_categories (category, record_id) VALUES (?, ?)",
+            [(category, rid) for rid, r in records for category in dict.fromkeys(r.categories)],
+        )
         for facet in schema.FACETS:
             rows = []
             for rid, r in records:
@@ -756,12 +769,15 @@ class Library:
                 rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
             run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
         run(_FTS_INSERT, [(rid, *p.index) for rid, p in batch])
-        run(_HEAD_INSERT, [(rid, *(p.index[i] for i in _HEAD_POSITIONS)) for rid, p in batch])
+        for sql, positions in _SMALL_INSERTS:
+            rows = [(rid, *(p.index[i] for i in positions)) for rid, p in batch]
+            run(sql, [row for row in rows if any(row[1:])])
 
     def _unindex(self, rid: int) -> None:
-        # The head index keeps no text of its own: FTS5 removes a row from a contentless index
-        # given the very text it was given, which records_fts still holds.
-        self.conn.execute(_HEAD_DELETE, [rid])
+        # The small indexes keep no text of their own: FTS5 removes a row from a contentless
+        # index given the very text it was given, which records_fts still holds.
+        for sql in _SMALL_DELETES:
+            self.conn.execute(sql, [rid])
         self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
 
     def _author_ids(self, names: set[str]) -> dict[str, int]:
@@ -772,7 +788,8 @@ class Library:
             if len(cache) + len(missing) > _NAME_CACHE:
                 cache.clear()  # bounded, so a long import keeps a flat memory profile
             self.conn.executemany(
-                "INSERT OR IGNORE INTO authors (name, folded) VALUES (?, ?)", [(n, fold(n)) for n in missing]
+                "INSERT OR IGNORE INTO authors (name, folded, family) VALUES (?, ?, ?)",
+                [(n, fold(n), fold(keys.family_name(n))) for n in missing],
             )
             rows = self.conn.execute(
                 "SELECT name, id FROM authors WHERE name IN (SELECT value FROM json_each(?))",
@@ -815,13 +832,24 @@ _FTS_INSERT = (
     f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
     f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})"
 )
-_HEAD_NAMES = ", ".join(n for n, _ in schema.HEAD_COLUMNS)
-_HEAD_INSERT = f"INSERT INTO records_head (rowid, {_HEAD_NAMES}) VALUES (?{', ?' * len(schema.HEAD_COLUMNS)})"
-_HEAD_DELETE = (
-    f"INSERT INTO records_head (records_head, rowid, {_HEAD_NAMES})"
-    f" SELECT 'delete', rowid, {_HEAD_NAMES} FROM records_fts WHERE rowid = ?"
+_CHILD_TABLES = (
+    "identifiers", "urls", "record_authors", "record_categories", *(f"record_{f}" for f in schema.FACETS)
+)  # fmt: skip
+_SMALL_INSERTS = tuple(
+    (
+        f"INSERT INTO {table} (rowid, {', '.join(n for n, _ in spec)}) VALUES (?{', ?' * len(spec)})",
+        tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in spec),
+    )
+    for table, spec in schema.SMALL_INDEXES.items()
 )
-_HEAD_POSITIONS = tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in schema.HEAD_COLUMNS)
+# Only rows that were written (some text) may be deleted: a delete of a row a contentless index
+# never had would corrupt its counts.
+_SMALL_DELETES = tuple(
+    f"INSERT INTO {table} ({table}, rowid, {', '.join(n for n, _ in spec)})"
+    f" SELECT 'delete', rowid, {', '.join(n for n, _ in spec)} FROM records_fts"
+    f" WHERE rowid = ? AND ({schema.any_filled(spec)})"
+    for table, spec in schema.SMALL_INDEXES.items()
+)
 #: Author and facet names remembered during a load before the memory is given back.
 _NAME_CACHE = 50_000
 
@@ -829,7 +857,7 @@ _NAME_CACHE = 50_000
 _ROW_COLUMNS = (
     "kind", "title", "title_key", "year", "venue", "arxiv_version", "authors_truncated", "abstract",
     "notes", "todo", "section", "published", "updated", "primary_category", "categories", "comment",
-    "journal_ref", "entry_type", "bibtex_fields",
+    "journal_ref", "entry_type", "bibtex_fields", "identified",
 )  # fmt: skip
 _RECORD_INSERT = (
     f"INSERT INTO records (id, key, added, {', '.join(_ROW_COLUMNS)}, modified)"
@@ -861,6 +889,7 @@ def _row_values(record: Record) -> tuple[Any, ...]:
         record.journal_ref,
         record.entry_type,
         json.dumps(dict(record.bibtex_fields), ensure_ascii=False) if record.bibtex_fields else "{}",
+        int(record.identified),
     )
 
 

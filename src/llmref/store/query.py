@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ class Filters:
     tasks: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     kind: str | None = None
+    #: Each item: arXiv categories of which the record must have one ("cs.CL,cs.LG"); one
+    #: ending in "." stands for all of its archive ("cs.").
+    categories: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind is not None:
@@ -44,11 +48,24 @@ class Filters:
             clauses.append(_facet_clause("tasks", exact=False))
             params.append(_like(task))
         for author in self.authors:
+            # The family name, or the start of the whole name ("Edward", "Edward Hu"): both
+            # index look-ups, and "hu" does not drag in every Zhu and Shuai.
             clauses.append(
                 "r.id IN (SELECT ra.record_id FROM record_authors ra JOIN authors a ON a.id = ra.author_id"
-                " WHERE a.folded LIKE ? ESCAPE '\\')"
+                " WHERE a.family = ? OR (a.folded >= ? AND a.folded < ?))"
             )
-            params.append(_like(fold(author)))
+            name = fold(author)
+            params += [name, name, name + _LAST_CHARACTER]
+        for wanted in self.categories:
+            exact, prefixes = _categories(wanted)
+            tests = ["category IN (SELECT value FROM json_each(?))"] if exact else []
+            params += [json.dumps(exact)] if exact else []
+            for prefix in prefixes:
+                tests.append("(category >= ? AND category < ?)")
+                params += [prefix, prefix + _LAST_CHARACTER]
+            clauses.append(
+                f"r.id IN (SELECT record_id FROM record_categories WHERE {' OR '.join(tests) or '0'})"
+            )
         if self.year_from is not None:
             clauses.append("r.year >= ?")
             params.append(self.year_from)
@@ -68,6 +85,15 @@ class Filters:
 
 
 NO_FILTERS = Filters()
+
+#: Sorts after any text that starts with what precedes it: a prefix as an index range.
+_LAST_CHARACTER = "\U0010ffff"
+
+
+def _categories(text: str) -> tuple[list[str], list[str]]:
+    """``cs.CL,cs.`` → exact categories ``[cs.CL]`` and archive prefixes ``[cs.]``."""
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    return [c for c in names if not c.endswith(".")], [c for c in names if c.endswith(".")]
 
 
 def _facet_clause(facet: str, *, exact: bool) -> str:

@@ -36,11 +36,23 @@ FTS_COLUMNS = (
 )
 
 
-#: The short fields that say what a record is, in a small index of their own (``records_head``):
-#: search ranks its matches first, and ranking "lora" among a million titles is cheap where
-#: ranking it among a million abstracts is not.
-HEAD_COLUMNS = (("title", 10.0), ("tags", 6.0), ("subwords", 4.0), ("models", 3.0))
+#: Small indexes of their own, with some of records_fts's columns and their bm25 weights, for
+#: what says most about a record: the names it was given (tags, models, the parts of compound
+#: names such as AdaLoRA) and its title. Search takes their matches first, ranked in the small
+#: index: ranking "lora" among a million titles is cheap where ranking it among a million
+#: abstracts is not, and there a column few records fill is not drowned by bm25's length
+#: normalisation over the rest.
+SMALL_INDEXES = {
+    "records_badges": (("tags", 6.0), ("models", 3.0), ("subwords", 2.0)),
+    "records_title": (("title", 1.0),),
+}
 _TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'"
+
+
+def any_filled(columns: tuple[tuple[str, float], ...]) -> str:
+    """SQL that holds when a records_fts row has text in any of ``columns`` (only such rows are
+    in a small index)."""
+    return " OR ".join(f"{name} != ''" for name, _ in columns)
 
 
 def m001_initial(db: Database) -> None:
@@ -155,11 +167,55 @@ def m005_title_key(db: Database) -> None:
     db.execute("CREATE INDEX records_title_key ON records(title_key)")
 
 
-def m006_head_index(db: Database) -> None:
-    # Contentless: its text is records_fts's, which a delete reads back (Library._unindex).
-    columns = ", ".join(name for name, _ in HEAD_COLUMNS)
-    db.execute(f"CREATE VIRTUAL TABLE records_head USING fts5({columns}, content = '', {_TOKENIZE})")
-    db.execute(f"INSERT INTO records_head (rowid, {columns}) SELECT rowid, {columns} FROM records_fts")
+def m006_small_indexes(db: Database) -> None:
+    # Contentless: their text is records_fts's, which a delete reads back (Library._unindex).
+    for table, spec in SMALL_INDEXES.items():
+        columns = ", ".join(name for name, _ in spec)
+        db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({columns}, content = '', {_TOKENIZE})")
+        db.execute(
+            f"INSERT INTO {table} (rowid, {columns})"
+            f" SELECT rowid, {columns} FROM records_fts WHERE {any_filled(spec)}"
+        )
+
+
+def m007_indexes_for_scale(db: Database) -> None:
+    # What --year, --author and --category look up, indexed: at a million records a scan of
+    # the records (or of two million author names) takes longer than the search itself.
+    from ..keys import family_name
+    from ..text import fold
+
+    db.execute("CREATE INDEX records_year ON records(year)")
+    # What stats counts, so that it reads small indexes rather than every row (abstracts included).
+    db.execute("CREATE INDEX records_kind ON records(kind)")
+    db.execute(
+        "CREATE INDEX records_with_abstract ON records(kind) WHERE abstract IS NOT NULL AND abstract != ''"
+    )
+    db.execute("CREATE INDEX records_todo ON records(todo) WHERE todo")
+    db["records"].add_column("identified", int, not_null_default=1)
+    db.execute(
+        "UPDATE records SET identified = 0 WHERE id NOT IN (SELECT record_id FROM identifiers)"
+        " AND id NOT IN (SELECT record_id FROM urls)"
+    )
+    db.execute("CREATE INDEX records_unidentified ON records(identified) WHERE NOT identified")
+    db.execute("CREATE INDEX records_section ON records(section) WHERE section != '[]'")
+    db["authors"].add_column("family", str, not_null_default="")
+    for author_id, name in db.execute("SELECT id, name FROM authors").fetchall():
+        db.execute("UPDATE authors SET family = ? WHERE id = ?", [fold(family_name(name)), author_id])
+    db.execute("CREATE INDEX authors_family ON authors(family)")
+    db.execute("CREATE INDEX authors_folded ON authors(folded)")
+    db.execute(
+        """
+        CREATE TABLE record_categories (
+            category TEXT NOT NULL,
+            record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+            PRIMARY KEY (category, record_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX record_categories_record ON record_categories(record_id)")
+    db.execute(
+        "INSERT OR IGNORE INTO record_categories (category, record_id)"
+        " SELECT j.value, r.id FROM records r, json_each(r.categories) j"
+    )
 
 
 MIGRATIONS = (
@@ -168,7 +224,8 @@ MIGRATIONS = (
     m003_key_case_insensitive,
     m004_bibtex_entry,
     m005_title_key,
-    m006_head_index,
+    m006_small_indexes,
+    m007_indexes_for_scale,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
