@@ -494,9 +494,8 @@ class Library:
             "kinds": kinds,
             "identifiers": id_counts,
             "without_identifier": one("SELECT COUNT(*) FROM records WHERE NOT identified").fetchone()[0],
-            "with_abstract": one(
-                "SELECT COUNT(*) FROM records WHERE abstract IS NOT NULL AND abstract != ''"
-            ).fetchone()[0],
+            "with_abstract": sum(kinds.values())
+            - one("SELECT COUNT(*) FROM records WHERE abstract IS NULL OR abstract = ''").fetchone()[0],
             "todo": one("SELECT COUNT(*) FROM records WHERE todo").fetchone()[0],
             "years": {"first": years[0], "last": years[1]},
             # Names no record uses are dropped whenever a record changes, so every row counts.
