@@ -449,3 +449,16 @@ def test_category_filter(library: Library) -> None:
     assert keys_of(library.list(Filters(categories=("cs.CL", "stat.ML")))) == []  # both must hold
     library.save(library.get("hu2021lora").with_(categories=("cs.CV",)))
     assert keys_of(library.list(Filters(categories=("cs.LG",)))) == []
+
+
+def test_a_new_key_avoids_a_key_given_in_another_case(library: Library) -> None:
+    library.insert(Record(key="Wang2020Deep", title="Deep One", authors=("Wei Wang",), year=2020))
+    stored = library.insert(Record(title="Deep Two", authors=("Wei Wang",), year=2020))
+    assert stored.key == "wang2020deepb"
+
+
+def test_keys_within_one_batch_never_collide(library: Library) -> None:
+    batch = [Record(title=f"Deep Thing {n}", authors=("Wei Wang",), year=2020) for n in range(30)]
+    stored = library.insert_many(batch)
+    assert len({r.key.casefold() for r in stored}) == 30
+    assert stored[0].key == "wang2020deep" and stored[1].key == "wang2020deepb"

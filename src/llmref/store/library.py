@@ -601,25 +601,31 @@ class Library:
 
     def insert_many(self, records: Iterable[Record]) -> list[Record]:
         """Add new records in one transaction, giving keys to those without; returns them as stored."""
-        return self.insert_prepared([prepare(r) for r in records])
+        records = list(records)
+        given = self.insert_prepared([prepare(r) for r in records])
+        return [r if r.key == key else r.with_(key=key) for r, key in zip(records, given, strict=True)]
 
-    def insert_prepared(self, batch: Sequence[Pending]) -> list[Record]:
-        """Add records made ready by :func:`prepare` (maybe in another process), in one transaction.
+    def insert_prepared(self, batch: Sequence[Pending]) -> list[str]:
+        """Add records made ready by :func:`prepare` (maybe in another process), in one
+        transaction; returns their keys.
 
         The batch is written table by table, one statement each, with its search index rows
         last: what makes loading hundreds of thousands of records fast.
         """
         with self.transaction():
-            batch = self._with_keys(batch)
-            self._check_identifiers_free([p.record for p in batch])
+            given = self._keys_for(batch)
+            self._check_identifiers_free([p.record for p in batch], given)
             first = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
             now = _now()
             self.conn.executemany(
                 _RECORD_INSERT,
-                [(rid, p.record.key, now, *p.row, now) for rid, p in enumerate(batch, first)],
+                [
+                    (rid, key, now, *p.row, now)
+                    for rid, p, key in zip(range(first, first + len(batch)), batch, given, strict=True)
+                ],
             )
             self._write_children(list(enumerate(batch, first)))
-        return [p.record for p in batch]
+        return given
 
     def save(self, record: Record) -> Record:
         """Write every field of an existing record (found by its key); the key itself never changes."""
@@ -630,7 +636,7 @@ class Library:
                     f"No record {record.key!r} in the library.", "See the keys with: llmref list"
                 )
             rid = row[0]
-            self._check_identifiers_free([record], own_id=rid)
+            self._check_identifiers_free([record], [record.key or ""], own_id=rid)
             pending = prepare(record)
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in _CHILD_TABLES:
@@ -662,8 +668,8 @@ class Library:
         )
         return dict(rows.fetchall())
 
-    def _with_keys(self, batch: Sequence[Pending]) -> list[Pending]:
-        """The batch with its keys: keys given are checked, new ones are made unique against the
+    def _keys_for(self, batch: Sequence[Pending]) -> list[str]:
+        """The keys of the batch: keys given are checked, new ones are made unique against the
         library and the rest of the batch."""
         taken: set[str] = set()  # case-folded, as keys compare
         for record in (p.record for p in batch):
@@ -681,27 +687,28 @@ class Library:
         # Only a base the library has, or that several newcomers share, needs its suffixed
         # neighbours looked up; every other newcomer simply takes its base.
         held = self.conn.execute(
-            "SELECT lower(key) FROM records WHERE key IN (SELECT value FROM json_each(?)) COLLATE NOCASE",
+            "SELECT lower(key) FROM records WHERE key COLLATE NOCASE IN (SELECT value FROM json_each(?))",
             [json.dumps(list(counts))],
         )
         crowded = {r[0] for r in held} | {b for b, n in counts.items() if n > 1 or b in taken}
-        for base in crowded:
-            taken |= self._keys_starting(base)
+        taken |= self._keys_starting(crowded)
         out = []
         for pending in batch:
+            key = pending.record.key
             if pending.base_key is not None:
                 key = keys.unique_key(pending.base_key, taken.__contains__)
                 taken.add(key)
-                pending = pending._replace(record=pending.record.with_(key=key), base_key=None)
-            out.append(pending)
+            out.append(key or "")
         return out
 
-    def _keys_starting(self, prefix: str) -> set[str]:
-        """Keys that begin with ``prefix``: the candidates a new key must avoid. Case-folded, as
-        keys are unique regardless of case (and generated keys are lower case)."""
+    def _keys_starting(self, prefixes: Iterable[str]) -> set[str]:
+        """Keys that begin with any of ``prefixes``: the candidates new keys must avoid.
+        Case-folded, as keys are unique regardless of case (and generated keys are lower case)."""
+        # "{" sorts after every character a key may hold, once case is folded.
         rows = self.conn.execute(
-            "SELECT key FROM records WHERE key LIKE ? ESCAPE '\\'",
-            [prefix.replace("_", "\\_").replace("%", "\\%") + "%"],
+            "SELECT r.key FROM json_each(?) j JOIN records r"
+            " ON r.key >= j.value COLLATE NOCASE AND r.key < j.value || '{' COLLATE NOCASE",
+            [json.dumps(list(prefixes))],
         )
         return {r[0].casefold() for r in rows}
 
@@ -711,17 +718,19 @@ class Library:
             is not None
         )
 
-    def _check_identifiers_free(self, records: Sequence[Record], own_id: int | None = None) -> None:
+    def _check_identifiers_free(
+        self, records: Sequence[Record], record_keys: Sequence[str], own_id: int | None = None
+    ) -> None:
         """Refuse an identifier that another record holds (``own_id``: the record being saved)."""
         owners: dict[tuple[str, str], str] = {}
-        for record in records:
+        for record, key in zip(records, record_keys, strict=True):
             for ident in record.identifiers():
                 if ident in owners:
                     raise UsageError(
-                        f"{ident[0]} {ident[1]} is given to both {owners[ident]} and {record.key}.",
+                        f"{ident[0]} {ident[1]} is given to both {owners[ident]} and {key}.",
                         "Keep it on one record.",
                     )
-                owners[ident] = record.key or ""
+                owners[ident] = key
         by_scheme: dict[str, list[str]] = {}
         for scheme, value in owners:
             by_scheme.setdefault(scheme, []).append(value)
@@ -764,9 +773,11 @@ class Library:
         for facet in schema.FACETS:
             rows = []
             for rid, r in records:
-                facet_ids = dict.fromkeys(self._name_id(facet, name) for name in getattr(r, facet))
-                rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
-            run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
+                if names := getattr(r, facet):
+                    facet_ids = dict.fromkeys(self._name_id(facet, name) for name in names)
+                    rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
+            if rows:
+                run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
         run(_FTS_INSERT, [(rid, *p.index) for rid, p in batch])
         for sql, positions in _SMALL_INSERTS:
             rows = [(rid, *(p.index[i] for i in positions)) for rid, p in batch]
