@@ -380,16 +380,8 @@ class Library:
         for index, columns in SEARCH_TIERS:
             if limit is not None and len(rows) >= limit:
                 break
-            since = None
-            if limit is not None:
-                newest = self.conn.execute(
-                    f"SELECT f.rowid FROM {index} f JOIN records r ON r.id = f.rowid"
-                    f" WHERE {index} MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
-                    [match, *params, RANKED_AT_MOST - 1],
-                ).fetchone()
-                since = newest[0] if newest else None
-            more = None if limit is None else limit + len(seen)
-            for row in self._ranked(index, columns, match, where, params, more, since=since):
+            best = None if limit is None else limit + len(seen)  # enough, after those already taken
+            for row in self._ranked(index, columns, match, where, params, best):
                 if limit is not None and len(rows) >= limit:
                     break
                 if row[0] not in seen:
@@ -405,24 +397,20 @@ class Library:
         where: str,
         params: list[Any],
         limit: int | None,
-        *,
-        since: int | None = None,
     ) -> list[tuple[int, float]]:
-        """Matches of one full-text index by bm25 (only from row ``since`` on, if given)."""
+        """Matches of one full-text index by bm25: all of them, or the ``limit`` best of the newest
+        :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass)."""
         weights = ", ".join(str(w) for _, w in columns)
         sql = (
             f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
             f" JOIN records r ON r.id = f.rowid WHERE {index} MATCH ? AND {where}"
         )
-        args: list[Any] = [match, *params]
-        if since is not None:
-            sql += " AND f.rowid >= ?"
-            args.append(since)
-        sql += " ORDER BY score, f.rowid"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-        return [(r[0], r[1]) for r in self.conn.execute(sql, args)]
+        if limit is None:
+            return [
+                (r[0], r[1]) for r in self.conn.execute(sql + " ORDER BY score, f.rowid", [match, *params])
+            ]
+        newest = self.conn.execute(sql + " ORDER BY f.rowid DESC LIMIT ?", [match, *params, RANKED_AT_MOST])
+        return sorted(((r[0], r[1]) for r in newest), key=lambda row: (row[1], row[0]))[:limit]
 
     def list(
         self,
