@@ -259,7 +259,7 @@ def _check_feed(response: requests.Response) -> None:
 
 
 def _entry(result: arxiv.Result) -> ArxivEntry:
-    from ..formats.arxiv_snapshot import decode_tex
+    from ..formats.latex import decode_tex
 
     parsed = parse_arxiv(result.entry_id)
     if parsed is None:
