@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -63,7 +64,9 @@ for q in queries:
     out["queries"][q] = {
         "floor": timed(lambda: raw.execute(floor_sql, [match]).fetchall()),
         "llmref": timed(lambda: lib.search(q, limit=20)),
-        "matches": raw.execute("SELECT COUNT(*) FROM records_fts WHERE records_fts MATCH ?", [match]).fetchone()[0],
+        "matches": raw.execute(
+            "SELECT COUNT(*) FROM records_fts WHERE records_fts MATCH ?", [match]
+        ).fetchone()[0],
     }
 for name, spec in filters.items():
     query = spec.pop("query", None)
@@ -111,7 +114,8 @@ def build(size: int, work: Path) -> Path:
     env = {**os.environ, "LLMREF_DB": str(partial)}
     subprocess.run([llmref_cmd(), "init"], env=env, check=True, capture_output=True)
     subprocess.run([llmref_cmd(), "import", str(snapshot)], env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", f"import sqlite3; sqlite3.connect({str(partial)!r}).execute('PRAGMA wal_checkpoint(TRUNCATE)')"], check=True)  # fmt: skip
+    with sqlite3.connect(partial) as conn:  # one file, as the benchmark's other libraries
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.rename(db)
     for leftover in work.glob(f"partial-{size}.db-*"):
         leftover.unlink()

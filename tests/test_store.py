@@ -405,7 +405,13 @@ def test_a_library_without_the_small_indexes_gets_them_on_open(library: Library,
     library.conn.execute(
         "DELETE FROM _sqlite_migrations WHERE name IN ('m006_small_indexes', 'm007_indexes_for_scale')"
     )
-    for index in ("records_year", "records_kind", "records_without_abstract", "records_todo", "records_section"):
+    for index in (
+        "records_year",
+        "records_kind",
+        "records_without_abstract",
+        "records_todo",
+        "records_section",
+    ):
         library.conn.execute(f"DROP INDEX {index}")
     library.conn.execute("DROP INDEX authors_family")
     library.conn.execute("DROP INDEX authors_folded")

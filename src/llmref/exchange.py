@@ -8,7 +8,7 @@ title, so nothing is duplicated) and writes everything in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,30 @@ def export(records: Sequence[Record], fmt: str) -> str:
 
         return to_markdown_table(records)
     raise UsageError(f"Unknown export format {fmt!r}.", f"Use one of: {', '.join(EXPORT_FORMATS)}.")
+
+
+#: Records a BibTeX export loads at a time: memory stays flat whatever the selection.
+EXPORT_BATCH = 1000
+
+
+def export_stream(
+    library: Library, record_ids: Sequence[int], fmt: str, *, batch: int = EXPORT_BATCH
+) -> Iterator[str]:
+    """The export of the records with ``record_ids``, in pieces to write as they come.
+
+    BibTeX takes the ids in key order (``list_ids(sort="key")``) and loads ``batch`` records at
+    a time; the other formats are built whole, in the order given.
+    """
+    if fmt != "bibtex":
+        yield export(library.records(record_ids), fmt)
+        return
+    from .formats.bibtex import bibtex_entries
+
+    def records() -> Iterator[Record]:
+        for start in range(0, len(record_ids), batch):
+            yield from library.records(record_ids[start : start + batch])
+
+    yield from bibtex_entries(records())
 
 
 # -- import ----------------------------------------------------------------------------------------
@@ -295,97 +319,3 @@ def _merged_urls(
 
 
 _FIELD_NAMES = tuple(Record.__dataclass_fields__)
-
-
-# -- arXiv's metadata snapshot ---------------------------------------------------------------------
-
-#: Records written per transaction: big enough for a fast load, small enough that an
-#: interrupted import loses little and holds little in memory.
-SNAPSHOT_CHUNK = 5000
-
-
-@dataclass
-class SnapshotReport:
-    read: int = 0  # records (and bad lines) read, after the filters
-    added: int = 0
-    enriched: int = 0
-    unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    interrupted: bool = False
-
-
-def import_snapshot(
-    library: Library,
-    path: Path,
-    *,
-    categories: Sequence[str] = (),
-    since: int | None = None,
-    chunk_size: int = SNAPSHOT_CHUNK,
-    progress: Callable[[SnapshotReport], None] | None = None,
-) -> SnapshotReport:
-    """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), streaming, a chunk per
-    transaction. Papers the library has (by arXiv id) are enriched, never duplicated; running
-    the same import again, after an interruption or not, adds only what is missing."""
-    from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
-
-    report = SnapshotReport()
-    chunk: list[Record] = []
-    try:
-        for item in read_snapshot(open_snapshot(path), categories=categories, since=since):
-            report.read += 1
-            if isinstance(item, SnapshotProblem):
-                report.problems.append(Problem(path.name, item.line, item.message))
-                continue
-            chunk.append(item)
-            if len(chunk) >= chunk_size:
-                _store_snapshot_chunk(library, chunk, report)
-                chunk = []
-                if progress:
-                    progress(report)
-        if chunk:
-            _store_snapshot_chunk(library, chunk, report)
-    except KeyboardInterrupt:
-        # Chunks already written stay: the library opens, searches, and a re-run goes on.
-        report.interrupted = True
-    if progress:
-        progress(report)
-    return report
-
-
-def _store_snapshot_chunk(library: Library, chunk: list[Record], report: SnapshotReport) -> None:
-    new: list[Record] = []
-    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
-    with library.transaction():
-        for record in chunk:
-            record = _without_taken_doi(library, record, dois, report)
-            found = library.record_ids_for("arxiv", record.arxiv_id or "")
-            if not found:
-                new.append(record)
-                continue
-            existing = library.find(record.arxiv_id or "")
-            merged = merge(existing, record)
-            if merged == existing:
-                report.unchanged += 1
-            else:
-                library.save(merged)
-                report.enriched += 1
-        library.insert_many(new)
-    report.added += len(new)
-
-
-def _without_taken_doi(
-    library: Library, record: Record, dois: dict[str, str], report: SnapshotReport
-) -> Record:
-    """The snapshot has papers that share a DOI (parts of one article); the library holds a DOI
-    once, so a later paper keeps its arXiv id and goes without the DOI."""
-    if not record.doi:
-        return record
-    holders = library.record_ids_for("doi", record.doi)
-    owner = dois.get(record.doi) or (library.records(holders)[0].arxiv_id if holders else None)
-    if owner is None or owner == record.arxiv_id:
-        dois[record.doi] = record.arxiv_id or ""
-        return record
-    report.problems.append(
-        Problem("snapshot", None, f"{record.arxiv_id}: DOI {record.doi} belongs to {owner}")
-    )
-    return record.with_(doi=None)

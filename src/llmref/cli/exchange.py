@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ import typer
 from ..errors import UsageError
 from .app import (
     AuthorOpt,
+    CategoryOpt,
     KindOpt,
     ModelOpt,
     SectionOpt,
@@ -54,6 +56,7 @@ def export(
     task: TaskOpt = [],
     section: SectionOpt = [],
     kind: KindOpt = None,
+    category: CategoryOpt = [],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
     ] = None,
@@ -77,31 +80,46 @@ def export(
         )
     fmt = chosen[0] if chosen else "bibtex"
     library = _library(ctx)
-    filters = _filters(tag, author, year, venue, model, task, section, kind)
+    filters = _filters(tag, author, year, venue, model, task, section, kind, category)
     text = " ".join(query or [])
     if key and (text.strip() or filters != NO_FILTERS):
         raise UsageError(
             "--key chooses the records itself: it cannot be combined with a query or filters.",
             "Use either --key K (repeatable) or a query and filters.",
         )
-    if key:
-        records = list({r.key: r for r in (library.find(k) for k in key)}.values())
-    elif text.strip():
-        records = [h.record for h in library.search(text, filters, limit=None)]
-    else:
-        records = library.list(filters)
-    if not records:
-        out.message("Nothing matches: the export is empty.")
-    result = exchange.export(records, fmt)
-    if output is None:
-        sys.stdout.write(result)
-        sys.stdout.flush()
-    else:
-        _write_atomically(output, result)
-        out.message(f"Wrote {len(records)} record{'s' if len(records) != 1 else ''} to {output}.")
+    pieces: Iterable[str]
+    with library.reading():
+        if key:
+            records = list({r.key: r for r in (library.find(k) for k in key)}.values())
+            count, pieces = len(records), [exchange.export(records, fmt)]
+        else:
+            ids = _selected_ids(library, text, filters, by_key=fmt == "bibtex")
+            count, pieces = len(ids), exchange.export_stream(library, ids, fmt)
+        if not count:
+            out.message("Nothing matches: the export is empty.")
+        if output is None:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+        else:
+            _write_atomically(output, pieces)
+    if output is not None:
+        out.message(f"Wrote {count} record{'s' if count != 1 else ''} to {output}.")
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _selected_ids(library: Any, text: str, filters: Any, *, by_key: bool) -> list[int]:
+    """Ids of the records to export: best match first for a query, else in the order added;
+    in key order for BibTeX, which is written as it is read."""
+    if not text.strip():
+        return library.list_ids(filters, sort="key" if by_key else "added")
+    found = library.search_ids(text, filters)
+    if not by_key:
+        return found
+    hits = set(found)
+    return [i for i in library.list_ids(filters, sort="key") if i in hits]
+
+
+def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
     """Write to a temporary file beside ``path`` and rename: a failure never leaves half a file."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -111,7 +129,8 @@ def _write_atomically(path: Path, text: str) -> None:
         ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
         # mkstemp makes the file private; give it the mode a plain write would have.
         umask = os.umask(0)
         os.umask(umask)
@@ -248,7 +267,7 @@ def _import_snapshots(
 ) -> None:
     from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-    from .. import exchange
+    from .. import snapshot
     from . import output
 
     library = _library(ctx)
@@ -263,11 +282,11 @@ def _import_snapshots(
         with Progress(*columns, console=output.stderr(), transient=True) as bar:
             task = bar.add_task(f"Importing {path.name}", added=0, rate=0.0)
 
-            def show(report: exchange.SnapshotReport, task: Any = task) -> None:
+            def show(report: snapshot.SnapshotReport, task: Any = task) -> None:
                 elapsed = bar.tasks[0].elapsed or 1e-9
                 bar.update(task, added=report.added, rate=report.read / elapsed)
 
-            report = exchange.import_snapshot(
+            report = snapshot.import_snapshot(
                 library, path, categories=tuple(c.strip() for c in categories), since=since, progress=show
             )
         reports.append((path, report))

@@ -70,8 +70,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..ids import arxiv_year, parse_arxiv, parse_doi
 from ..keys import family_name, is_valid_key
@@ -163,6 +164,8 @@ class Venue:
     year: int | None = None
 
 
+# A library repeats its venues and journal references: classifying each text once pays.
+@lru_cache(maxsize=4096)
 def classify_venue(text: str, year: int | None = None) -> Venue:
     """What a venue as written names: a conference, a journal, nothing (arXiv, GitHub) or other.
 
@@ -305,6 +308,8 @@ def split_name(name: str) -> tuple[str, str]:
     return parts.given, family
 
 
+# Authors recur across a library; a name is worked out once per run.
+@lru_cache(maxsize=16384)
 def _bibtex_name(name: str) -> str:
     parts = name_parts(name)
     if not (parts.family or parts.given):
@@ -346,16 +351,28 @@ _SPECIALS = {
 }
 _UNPAIRED_BRACES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 _PAIRED_BRACES = {"{": r"\{", "}": r"\}"}
+_PAIRED = _SPECIALS | _PAIRED_BRACES
+_UNPAIRED = _SPECIALS | _UNPAIRED_BRACES
+_TO_ESCAPE = re.compile(r"[&%$#_~^\\{}]")
+_BRACE = re.compile(r"[{}]")
+# `in` checks outrun a regex or a split on abstract-sized text, and most values need no change.
+_TO_ESCAPE_CHARS = tuple(_PAIRED)
+# What str.split() changes in ASCII text besides a leading or trailing space.
+_ASCII_SPACES = ("  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def _squash(text: str) -> str:
+    if text.isascii() and text[:1] != " " and text[-1:] != " " and not any(s in text for s in _ASCII_SPACES):
+        return text
     return " ".join(text.split())
 
 
 def _braces_pair(text: str) -> bool:
+    if "{" not in text and "}" not in text:
+        return True
     depth = 0
-    for ch in text:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
+    for ch in _BRACE.findall(text):
+        depth += 1 if ch == "{" else -1
         if depth < 0:
             return False
     return depth == 0
@@ -363,10 +380,12 @@ def _braces_pair(text: str) -> bool:
 
 def _escape(text: str, paired: bool | None = None) -> str:
     """``text`` as LaTeX that prints it; ``paired`` says how literal braces are written."""
+    if not any(ch in text for ch in _TO_ESCAPE_CHARS):
+        return text
     if paired is None:
         paired = _braces_pair(text)
-    table = _SPECIALS | (_PAIRED_BRACES if paired else _UNPAIRED_BRACES)
-    return "".join(table.get(ch, ch) for ch in text)
+    table = _PAIRED if paired else _UNPAIRED
+    return _TO_ESCAPE.sub(lambda found: table[found.group()], text)
 
 
 def _part_needs_braces(part: str, compound: bool) -> bool:
@@ -390,6 +409,8 @@ def protect_title(title: str) -> str:
     return " ".join(_protect_word(word, paired) for word in title.split(" "))
 
 
+# Titles share most of their words; each is looked at once per run.
+@lru_cache(maxsize=16384)
 def _protect_word(word: str, paired: bool) -> str:
     alnum = [i for i, ch in enumerate(word) if ch.isalnum()]
     if not alnum:
@@ -426,6 +447,7 @@ FIELD_ORDER = (
     "organization institution school series edition chapter type note "
     "eprint archiveprefix primaryclass doi url howpublished keywords abstract"
 ).split()
+_FIELD_RANK = {name: i for i, name in enumerate(FIELD_ORDER)}
 # Entry types and field names as BibTeX, biber and pandoc all read them.
 _NAME = re.compile(r"^[a-z][a-z0-9_:.+-]*$")
 _FIELD_NAMES = {"archiveprefix": "archivePrefix", "primaryclass": "primaryClass"}
@@ -497,10 +519,8 @@ def _braced(value: str) -> str:
     return "{" + value + "}"
 
 
-def _generated(record: Record) -> dict[str, str]:
+def _generated(record: Record, venue: Venue, kind: str) -> dict[str, str]:
     """llmref's own fields for ``record``: name → value as it goes after ``=``."""
-    venue = venue_of(record)
-    kind = entry_type(record, venue)
     out: dict[str, str] = {}
     author = _author_field(record)
     if author:
@@ -573,7 +593,7 @@ def _url(record: Record, venue: Venue) -> str | None:
 def _decode(latex: str) -> str | None:
     """Plain text of a LaTeX value, decoded as the BibTeX reader decodes it, so that an imported
     value that still says what the record says is written back as it was."""
-    from .bibtex_import import latex_to_text
+    from .latex import latex_to_text
 
     try:
         return _squash(latex_to_text(latex))
@@ -682,9 +702,9 @@ def _month_macro(raw: str) -> str | None:
     return None
 
 
-def _merged(record: Record) -> dict[str, str]:
+def _merged(record: Record, venue: Venue, kind: str) -> dict[str, str]:
     """llmref's fields with the imported ones laid over them, by the rules in the module docstring."""
-    out = _generated(record)
+    out = _generated(record, venue, kind)
     seen: set[str] = set()
     for name, raw in record.bibtex_fields:
         field = name.strip().lower()
@@ -703,16 +723,19 @@ def _merged(record: Record) -> dict[str, str]:
             if field not in MODELLED:
                 out[field] = _braced(_escape(_squash(raw)))
             continue
-        if field not in MODELLED or _agrees(field, raw, record):
-            # BibTeX reads any run of whitespace as one space; one line per field reads better.
-            out[field] = _braced(_squash(raw))
+        # BibTeX reads any run of whitespace as one space; one line per field reads better.
+        value = _braced(_squash(raw))
+        # A value that is already what llmref writes needs no check: decoding it to compare (an
+        # abstract above all) is the slow part of an export.
+        if value == out.get(field) or field not in MODELLED or _agrees(field, raw, record):
+            out[field] = value
     return out
 
 
 def _ordered(fields: dict[str, str]) -> list[tuple[str, str]]:
-    known = [f for f in FIELD_ORDER if f in fields]
-    rest = sorted(f for f in fields if f not in FIELD_ORDER)
-    return [(_FIELD_NAMES.get(f, f), fields[f]) for f in [*known, *rest]]
+    # FIELD_ORDER first, then the rest alphabetically.
+    order = sorted(fields, key=lambda f: (_FIELD_RANK.get(f, len(_FIELD_RANK)), f))
+    return [(_FIELD_NAMES.get(f, f), fields[f]) for f in order]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -723,8 +746,29 @@ def entry(record: Record) -> str:
     """One BibTeX entry (no trailing newline)."""
     if not record.key or not is_valid_key(record.key):
         raise ValueError(f"record {record.title!r} has no usable citation key: {record.key!r}")
-    lines = [f"  {name} = {value}" for name, value in _ordered(_merged(record))]
-    return f"@{entry_type(record)}{{{record.key},\n" + ",\n".join(lines) + "\n}"
+    venue = venue_of(record)
+    kind = entry_type(record, venue)
+    lines = [f"  {name} = {value}" for name, value in _ordered(_merged(record, venue, kind))]
+    return f"@{kind}{{{record.key},\n" + ",\n".join(lines) + "\n}"
+
+
+def bibtex_entries(records: Iterable[Record]) -> Iterator[str]:
+    """The text of a ``.bib`` file a piece at a time, for records that come sorted by key.
+
+    Pieces joined are :func:`to_bibtex`'s file; yielding them lets a caller write a library of
+    any size without holding it. A key out of order or given twice raises ``ValueError``.
+    """
+    previous: str | None = None
+    for record in records:
+        key = record.key or ""
+        if previous is not None and key <= previous:
+            if key == previous:
+                raise ValueError(f"duplicate citation key(s): {key}")
+            raise ValueError(f"records out of key order: {key} after {previous}")
+        text = entry(record)
+        # Entries are separated by one blank line and the file ends with a newline.
+        yield text + "\n" if previous is None else "\n" + text + "\n"
+        previous = key
 
 
 def to_bibtex(records: Iterable[Record]) -> str:
@@ -734,5 +778,4 @@ def to_bibtex(records: Iterable[Record]) -> str:
     duplicates = sorted(k for k, n in counts.items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate citation key(s): {', '.join(duplicates)}")
-    entries = [entry(r) for r in sorted(records, key=lambda r: r.key or "")]
-    return "\n\n".join(entries) + "\n" if entries else ""
+    return "".join(bibtex_entries(sorted(records, key=lambda r: r.key or "")))

@@ -52,12 +52,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmref.formats.latex import latex_to_text
 from llmref.ids import parse_acl, parse_arxiv, parse_doi
 from llmref.keys import is_valid_key
 from llmref.models import Record
@@ -226,6 +227,8 @@ def _entry(block: Any, source: str, line: int, macros: dict[str, str]) -> _Entry
 
 
 def _field_name(raw: str) -> str:
+    if raw.isalpha():
+        return raw.lower()
     # A trailing `% comment` after a field ends up in front of the next name (bibtexparser#372).
     lines = [ln.strip() for ln in raw.splitlines() if not ln.strip().startswith("%")]
     return " ".join(ln for ln in lines if ln).lower()
@@ -268,17 +271,29 @@ def _evaluate(raw: Any, macros: dict[str, str]) -> tuple[str, list[str]]:
     return "".join(out), undefined
 
 
+# The characters that decide how a value splits; visiting only them (not every character of an
+# abstract) is what keeps evaluation cheap. A brace right after a backslash does not count.
+_GROUP_MARKS = re.compile(r'[{}"]')
+_CONCAT_MARKS = re.compile(r'[{}"#]')
+
+
 def _enclosed(part: str) -> bool:
     """Whether ``part`` is one ``{…}`` or ``"…"`` group (not ``{a} b {c}``)."""
     if len(part) < 2 or (part[0], part[-1]) not in (("{", "}"), ('"', '"')):
         return False
+    inner = part[1:-1]
+    if "{" not in inner and "}" not in inner and (part[0] == "{" or '"' not in inner):
+        return True
     depth = 0
-    for i, ch in enumerate(part[:-1]):
-        if ch in "{}" and (i == 0 or part[i - 1] != "\\"):
+    for mark in _GROUP_MARKS.finditer(part, 0, len(part) - 1):
+        ch, i = mark.group(), mark.start()
+        if ch != '"':
+            if i and part[i - 1] == "\\":
+                continue
             depth += 1 if ch == "{" else -1
             if depth == 0 and part[0] == "{":
                 return False  # the opening brace closed before the end
-        elif ch == '"' and depth == 0 and i > 0:
+        elif depth == 0 and i > 0:
             return False
     return True
 
@@ -291,15 +306,18 @@ def _bad_value_message(raw: str) -> str:
 
 
 def _split_concatenation(raw: str) -> list[str]:
+    if "#" not in raw:
+        return [raw.strip()]
     parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(raw):
-        if ch == "{" and (i == 0 or raw[i - 1] != "\\"):
-            depth += 1
-        elif ch == "}" and (i == 0 or raw[i - 1] != "\\"):
-            depth -= 1
-        elif ch == '"' and depth == 0:
-            quoted = not quoted
-        elif ch == "#" and depth == 0 and not quoted:
+    for mark in _CONCAT_MARKS.finditer(raw):
+        ch, i = mark.group(), mark.start()
+        if ch in "{}":
+            if not (i and raw[i - 1] == "\\"):
+                depth += 1 if ch == "{" else -1
+        elif ch == '"':
+            if depth == 0:
+                quoted = not quoted
+        elif depth == 0 and not quoted:
             parts.append(raw[start:i].strip())
             start = i + 1
     parts.append(raw[start:].strip())
@@ -536,117 +554,18 @@ def parse_names(value: str) -> tuple[tuple[str, ...], bool]:
     """ "First von Last Jr" display names of a BibTeX name list, and whether it ended in "others"."""
     if not value.strip():
         return (), False
-    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+    from bibtexparser.middlewares.names import split_multiple_persons_names
 
     names = split_multiple_persons_names(value)
     truncated = bool(names) and names[-1].strip().lower() == "others"
     if truncated:
         names = names[:-1]
-    out = []
-    for name in names:
-        parts = parse_single_name_into_parts(name, strict=False)
-        display = latex_to_text(parts.merge_first_name_first)
-        if display:
-            out.append(display)
-    return tuple(out), truncated
+    return tuple(d for d in map(_display_name, names) if d), truncated
 
 
-# --------------------------------------------------------------------------------------------
-# LaTeX
+# A file names the same people again and again.
+@lru_cache(maxsize=16384)
+def _display_name(name: str) -> str:
+    from bibtexparser.middlewares.names import parse_single_name_into_parts
 
-
-# Text with none of these is plain: braces, ties and dashes can be handled without a LaTeX parser,
-# which costs ~0.3 ms a title and far more for an abstract.
-_NEEDS_PARSER = re.compile(r"[\\$]")
-_CHEAP = (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", " "))
-
-
-def latex_to_text(value: str) -> str:
-    r"""LaTeX → Unicode display text: ``{\"u}`` → ü, braces removed, whitespace collapsed."""
-    if not value:
-        return ""
-    if not _NEEDS_PARSER.search(value):
-        text = value.replace("{", "").replace("}", "")
-        for latex, char in _CHEAP:
-            text = text.replace(latex, char)
-        return " ".join(text.split())
-    return _decode(value)
-
-
-@lru_cache(maxsize=4096)
-def _decode(value: str) -> str:
-    # Cached: a file repeats its journals and authors (tugboat.bib: 2,720 × "TUGboat").
-    return " ".join(_latex_decoder()(value).split())
-
-
-# The TeX family's logos, which pylatexenc does not know (tugboat.bib has 800 \TeX).
-_LOGOS = {
-    "TeX": "TeX",
-    "LaTeX": "LaTeX",
-    "LaTeXe": "LaTeX2ε",
-    "BibTeX": "BibTeX",
-    "AmSTeX": "AmS-TeX",
-    "AMS": "AMS",
-    "ConTeXt": "ConTeXt",
-    "XeTeX": "XeTeX",
-    "XeLaTeX": "XeLaTeX",
-    "LuaTeX": "LuaTeX",
-    "LuaLaTeX": "LuaLaTeX",
-    "pdfTeX": "pdfTeX",
-    "pdfLaTeX": "pdfLaTeX",
-    "eTeX": "ε-TeX",
-    "MF": "METAFONT",
-    "MP": "METAPOST",
-    "PS": "PostScript",
-    "PiCTeX": "PiCTeX",
-    "AllTeX": "(La)TeX",
-    "Dash": "—",
-    "dash": "—",
-    "bs": "\\",
-}
-
-
-@cache
-def _latex_decoder() -> Callable[[str], str]:
-    from pylatexenc import latexwalker, macrospec
-    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-
-    walker_db = latexwalker.get_default_latex_context_db()
-    # \noopsort{1973b} is the classic BibTeX sorting trick (xampl.bib): it prints nothing.
-    walker_db.add_context_category(
-        "llmref",
-        prepend=True,
-        macros=[macrospec.MacroSpec("noopsort", "{"), macrospec.MacroSpec("href", "{{")],
-    )
-    text_db = get_default_latex_context_db()
-    text_db.add_context_category(
-        "llmref",
-        prepend=True,
-        macros=[
-            MacroTextSpec("noopsort", discard=True),
-            MacroTextSpec("url", "%s"),
-            MacroTextSpec("href", "%(2)s"),
-            *(MacroTextSpec(name, text) for name, text in _LOGOS.items()),
-        ],
-    )
-
-    class _Decoder(LatexNodes2Text):  # type: ignore[misc]
-        def macro_node_to_text(self, node: Any) -> str:
-            # pylatexenc drops unknown macros with their arguments (\mbox{G-Animal's},
-            # \texttt{x}); for display, the argument is the text.
-            if self.latex_context.get_macro_spec(node.macroname) is not None:
-                return super().macro_node_to_text(node)
-            args = node.nodeargd.argnlist if node.nodeargd and node.nodeargd.argnlist else []
-            if any(args):
-                return "".join(self._groupnodecontents_to_text(n) for n in args if n is not None)
-            # A capitalised macro is a logo or acronym a file defines (\TUB, \CTAN, \Xy), so its
-            # name reads better than nothing; lower-case ones are spacing and font commands.
-            return node.macroname if node.macroname[:1].isupper() else ""
-
-    decoder = _Decoder(latex_context=text_db, math_mode="text", strict_latex_spaces=True)
-
-    def decode(value: str) -> str:
-        walker = latexwalker.LatexWalker(value, latex_context=walker_db, tolerant_parsing=True)
-        return decoder.nodelist_to_text(walker.get_latex_nodes()[0])
-
-    return decode
+    return latex_to_text(parse_single_name_into_parts(name, strict=False).merge_first_name_first)

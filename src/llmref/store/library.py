@@ -219,6 +219,19 @@ class Library:
         if not keep:
             self._name_ids.clear()
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Reads inside see one state of the library, whatever other processes write meanwhile
+        (an export that loads records batch by batch must not lose one deleted half-way)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.rollback()
+
     def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
         """Find a record, change it and save it in one transaction; returns (before, after)."""
         with self.transaction():
