@@ -687,12 +687,15 @@ class Library:
         counts = Counter(p.base_key for p in batch if p.base_key is not None)
         # Only a base the library has, or that several newcomers share, needs its suffixed
         # neighbours looked up; every other newcomer simply takes its base.
+        if not counts:
+            return [p.record.key or "" for p in batch]
         held = self.conn.execute(
             "SELECT lower(key) FROM records WHERE key COLLATE NOCASE IN (SELECT value FROM json_each(?))",
             [json.dumps(list(counts))],
         )
         crowded = {r[0] for r in held} | {b for b, n in counts.items() if n > 1 or b in taken}
-        taken |= self._keys_starting(crowded)
+        if crowded:
+            taken |= self._keys_starting(crowded)
         out = []
         for pending in batch:
             key = pending.record.key
