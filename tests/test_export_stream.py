@@ -156,3 +156,21 @@ def test_bibtex_entries_join_into_the_file_and_refuse_keys_out_of_order() -> Non
         list(bibtex_entries([records[0], records[1].with_(key="k0000")]))
     with pytest.raises(ValueError, match="out of key order: k0000 after k0001"):
         list(bibtex_entries([records[1], records[0]]))
+
+
+def test_a_long_import_lists_only_what_needs_a_look(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from llmref.cli import app as cli_app
+
+    bib = tmp_path / "many.bib"
+    entries = [f"@misc{{k{n},\n  title = {{Paper number {n}}},\n  year = {{2020}},\n}}\n" for n in range(150)]
+    entries.append("@misc{hu2021lora,\n  title = {A clash},\n  year = {2020},\n}\n")  # a seed's key
+    bib.write_text("\n".join(entries), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli_app.app, ["--db", str(tmp_path / "lib.db"), "import", str(bib)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert "Paper number 7" not in result.stdout
+    assert "A clash" in result.stdout
+    assert "150 added or merged as they were, not listed" in result.output

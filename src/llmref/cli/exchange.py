@@ -235,6 +235,11 @@ def _show_import(report: Any) -> None:
     from . import output, table
 
     shown = [o for o in report.outcomes if o.status != "unchanged"]
+    quiet = 0
+    if len(shown) > _LISTED_AT_MOST:
+        # Thousands of rows help nobody: a long import lists what needs a look.
+        needing = [o for o in shown if o.status == "failed" or o.detail]
+        quiet, shown = len(shown) - len(needing), needing
     if shown:
         columns = [
             table.Column("Status", wrap=False),
@@ -255,7 +260,13 @@ def _show_import(report: Any) -> None:
         notes.append(f"{lost} not imported (see above)")
     if len(report.problems) > lost:
         notes.append(f"{len(report.problems) - lost} imported with a warning (see above)")
+    if quiet:
+        notes.append(f"{quiet} added or merged as they were, not listed (--json lists every record)")
     output.message(", ".join(notes) or "Nothing to import.")
+
+
+#: Records an import lists one by one, at most, before it lists only those that need a look.
+_LISTED_AT_MOST = 100
 
 
 def _is_snapshot(path: Path) -> bool:
