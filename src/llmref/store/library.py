@@ -414,9 +414,10 @@ class Library:
         """Matches of one full-text index by bm25: all of them, or the ``limit`` best of the newest
         :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass)."""
         weights = ", ".join(str(w) for _, w in columns)
-        sql = (
-            f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
-            f" JOIN records r ON r.id = f.rowid WHERE {index} MATCH ? AND {where}"
+        # Without filters the records table has nothing to say: every indexed row is a record.
+        joined = f" JOIN records r ON r.id = f.rowid WHERE {index} MATCH ? AND {where}"
+        sql = f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f" + (
+            joined if params or where != "1" else f" WHERE {index} MATCH ?"
         )
         if limit is None:
             return [
