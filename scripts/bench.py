@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_scale import compile_llmref
+
 TARGETS = {"llmref --version": 1.3, "llmref search lora": 1.5}
 SCRIPTS = Path(__file__).resolve().parent
 FULL = {
@@ -49,6 +51,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="Small sizes: under a minute.")
     parser.add_argument("--only", choices=("startup", "import", "scale", "exchange"), action="append")
     args = parser.parse_args()
+    compile_llmref()
     plan = QUICK if args.quick else FULL
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {platform.platform()}")
     ok = True

@@ -198,12 +198,21 @@ def report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def compile_llmref() -> None:
+    """Byte-compile llmref as `pip install` does, so that no run pays for compiling its sources
+    (an editable install under PYTHONDONTWRITEBYTECODE would, every time)."""
+    import llmref
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(llmref.__file__).parent)], check=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--work", type=Path, help="Keep generated snapshots and libraries here.")
     args = parser.parse_args()
+    compile_llmref()
     work = args.work or Path(tempfile.mkdtemp(prefix="llmref-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     rows = measure([int(s) for s in args.sizes.split(",")], args.runs, work)
