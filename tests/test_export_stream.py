@@ -173,4 +173,4 @@ def test_a_long_import_lists_only_what_needs_a_look(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Paper number 7" not in result.stdout
     assert "A clash" in result.stdout
-    assert "150 added or merged as they were, not listed" in result.output
+    assert "150 not listed one by one" in result.output

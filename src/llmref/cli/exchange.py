@@ -261,7 +261,7 @@ def _show_import(report: Any) -> None:
     if len(report.problems) > lost:
         notes.append(f"{len(report.problems) - lost} imported with a warning (see above)")
     if quiet:
-        notes.append(f"{quiet} added or merged as they were, not listed (--json lists every record)")
+        notes.append(f"{quiet} not listed one by one (--json lists every record)")
     output.message(", ".join(notes) or "Nothing to import.")
 
 

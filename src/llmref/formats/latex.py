@@ -31,19 +31,60 @@ from typing import Any
 
 # Without these, braces, ties, dashes and quotes can be handled without the parser.
 _NEEDS_PARSER = re.compile(r"[\\$]")
+# Once escaped characters are taken out: TeX's other specials (a comment, an alignment).
+_NEEDS_PARSER_TOO = re.compile(r"[\\$%&#]")
+_SPECIALS = re.compile(r"[%&#]")
 _CHEAP = (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", " "))
+
+
+# An escaped special character (\& \% \_ …), what an exported title or abstract mostly holds.
+_ESCAPED = re.compile(r"(\\[&%_#${}]|\\text(?:asciicircum|asciitilde|backslash)\{\})")
+_ESCAPES = {r"\textasciicircum{}": "^", r"\textasciitilde{}": "~", r"\textbackslash{}": "\\"}
+# Inline math, not escaped ($x$, not \$5), without spaces inside its dollars (TeX drops those,
+# which decoded on its own it could not tell).
+_MATH = re.compile(r"(?<!\\)(\$(?=\S)[^$]*(?<=[^\s\\])\$)")
+# Dashes and quotes that braces keep apart (`{`}`, -{}-): TeX does not join them; left to the parser.
+_SPLIT_LIGATURE = re.compile(r"[-`'](?:\\?[{}])+[-`']")
 
 
 def latex_to_text(value: str) -> str:
     r"""TeX source → Unicode display text: ``{\"u}`` → ü, ``--`` → –, braces removed."""
     if not value:
         return ""
+    if "$$" in value or _SPLIT_LIGATURE.search(value):  # display math, split ligatures
+        return _decode_source(value)
     if not _NEEDS_PARSER.search(value):
-        text = value.replace("{", "").replace("}", "")
-        for latex, char in _CHEAP:
-            text = text.replace(latex, char)
-        return " ".join(text.split())
-    return _decode_source(value)
+        return " ".join(_cheap(value).split())
+    pieces = _MATH.split(value)  # text, math, text, …: an abstract's math, decoded one formula at a time
+    if (
+        len(pieces) > 1
+        and (
+            any(_NEEDS_PARSER_TOO.search(_ESCAPED.sub("", p)) for p in pieces[::2])
+            # Dollars TeX would pair otherwise; a comment that runs on past the formula, an alignment.
+            or any(
+                p.count("{") != p.count("}") or _SPECIALS.search(_ESCAPED.sub("", p)) for p in pieces[1::2]
+            )
+        )
+    ):
+        return _decode_source(value)
+    text = "".join(_decode_source(p) if i % 2 else _escaped_cheap(p) for i, p in enumerate(pieces))
+    return " ".join(text.split())
+
+
+def _escaped_cheap(text: str) -> str:
+    """Text whose only TeX is escaped characters (each stands for itself), dashes, quotes, ties
+    and braces; anything else goes to the parser."""
+    if _NEEDS_PARSER_TOO.search(_ESCAPED.sub("", text)):
+        return _decode_source(text)
+    pieces = _ESCAPED.split(text)
+    return "".join(_ESCAPES.get(p, p[1:]) if i % 2 else _cheap(p) for i, p in enumerate(pieces))
+
+
+def _cheap(text: str) -> str:
+    text = text.replace("{", "").replace("}", "")
+    for latex, char in _CHEAP:
+        text = text.replace(latex, char)
+    return text
 
 
 @lru_cache(maxsize=4096)
@@ -255,6 +296,8 @@ def _contexts(*, plain: bool) -> tuple[Any, Any]:
         prepend=True,
         macros=[
             MacroTextSpec("noopsort", discard=True),
+            # What BibTeX writers (llmref's too) make of ^: the character, not a spacing accent.
+            MacroTextSpec("textasciicircum", "^"),
             MacroTextSpec("url", "%s"),
             MacroTextSpec("href", "%(2)s"),
             *(MacroTextSpec(name, text) for name, text in _LOGOS.items()),
