@@ -21,14 +21,12 @@ import argparse
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from bench_scale import compile_llmref
+from bench_scale import compile_llmref, interleaved
 
 TARGETS = {"llmref --version": 1.3, "llmref search lora": 1.5}
 SCRIPTS = Path(__file__).resolve().parent
@@ -77,24 +75,18 @@ def startup(runs: int) -> int:
     subprocess.run(
         commands["llmref search lora"], env=env, check=True, capture_output=True
     )  # creates the library
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, cmd in commands.items():
-            start = time.perf_counter()
-            subprocess.run(cmd, env=env, check=True, capture_output=True)
-            times[name].append(time.perf_counter() - start)
+    times = interleaved(commands, env, runs)
     shutil.rmtree(tmp, ignore_errors=True)
 
-    floor = statistics.median(times["floor: import typer, sqlite3"])
+    floor = times["floor: import typer, sqlite3"]
     print(f"{'command':32} {'median ms':>10} {'ratio':>7} {'target':>7}")
     ok = True
-    for name, samples in times.items():
-        median = statistics.median(samples)
+    for name, median in times.items():
         ratio = median / floor
         target = TARGETS.get(name)
         mark = "" if target is None else ("  ok" if ratio <= target else "  OVER")
         ok &= target is None or ratio <= target
-        print(f"{name:32} {median * 1000:10.1f} {ratio:7.2f} {target or '':>7}{mark}")
+        print(f"{name:32} {median:10.1f} {ratio:7.2f} {target or '':>7}{mark}")
     print(f"({runs} runs each, interleaved; {sys.executable})")
     return 0 if ok else 1
 

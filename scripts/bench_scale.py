@@ -133,6 +133,11 @@ def cold(db: Path, runs: int) -> dict[str, float]:
     }
     for cmd in commands.values():
         subprocess.run(cmd, env=env, check=True, capture_output=True)  # warm the page cache alike
+    return interleaved(commands, env, runs)
+
+
+def interleaved(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> dict[str, float]:
+    """Median wall time (ms) of each command, each run in turn so that noise hits all alike."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, cmd in commands.items():

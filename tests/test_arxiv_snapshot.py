@@ -14,8 +14,6 @@ import pytest
 
 from llmref.formats.arxiv_snapshot import (
     SnapshotProblem,
-    _latex_to_text,
-    _quick_math,
     collapse_spaces,
     decode_tex,
     open_snapshot,
@@ -158,26 +156,6 @@ def test_a_malformed_date_is_left_out_not_guessed() -> None:
 def test_tex_is_decoded_for_display(title: str, expected: str) -> None:
     assert decode_tex(title) == expected
     assert record(line(title=title)).title == expected
-
-
-@pytest.mark.parametrize(
-    "math",
-    [
-        "$O(n \\log n)$",
-        "$k=12$",
-        "$\\epsilon = 0.05$",
-        "$x^{2} \\le 1$",
-        "$\\mathbf{W} \\in \\mathbb{R}^{d \\times k}$",
-        "$r \\ll \\min(d,k)$",
-        "$\\pi\\pi$",
-        "$\\sum_{k,l} u_{i,j}$",
-        "$\\alpha_{12}$",
-    ],
-)
-def test_the_quick_math_path_agrees_with_pylatexenc(math: str) -> None:
-    quick = _quick_math(math)
-    assert quick is not None
-    assert quick == _latex_to_text()(math)
 
 
 def test_collapse_spaces_is_str_split_join() -> None:
