@@ -88,6 +88,19 @@ def test_search_filters_narrow_a_query(cli) -> None:
     assert [r["key"] for r in json.loads(result.stdout)] == ["li2021prefixtuning"]
 
 
+def test_category_and_author_filters_from_the_command_line(cli, library) -> None:
+    library.save(library.get("hu2021lora").with_(categories=("cs.CL", "cs.LG")))
+    for command in (("search", "lora"), ("list",)):
+        result = cli(*command, "--category", "cs.", "--json")
+        assert [r["key"] for r in json.loads(result.stdout)] == ["hu2021lora"], result.output
+    result = cli("list", "--author", "liang", "--json")
+    assert [r["key"] for r in json.loads(result.stdout)] == ["li2021prefixtuning"]
+    assert cli("list", "--author", "iang", "--json").stdout.strip() == "[]"  # not a substring match
+    exported = cli("export", "--bibtex", "--category", "cs.LG")
+    assert exported.exit_code == 0 and "@" in exported.stdout and "hu2021lora" in exported.stdout
+    assert exported.stdout.count("\n@") == 0
+
+
 def test_bad_year_is_a_usage_error(cli) -> None:
     result = cli("search", "lora", "--year", "202x")
     assert result.exit_code == 2
