@@ -12,13 +12,8 @@ from typing import Any
 
 import pytest
 
-from llmref.formats.arxiv_snapshot import (
-    SnapshotProblem,
-    collapse_spaces,
-    decode_tex,
-    open_snapshot,
-    read_snapshot,
-)
+from llmref.formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
+from llmref.formats.latex import collapse_spaces, decode_tex
 from llmref.models import Record
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -36,20 +36,15 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from llmref.formats.latex import _parser, _quick_math, collapse_spaces, decode_tex  # noqa: F401
+from llmref.formats.latex import collapse_spaces, decode_tex
 from llmref.ids import arxiv_year, parse_arxiv, parse_doi
 from llmref.models import Record
-
-
-def _latex_to_text() -> Callable[[str], str]:
-    # With _quick_math, for tests/test_arxiv_snapshot.py, which checks the quick math path here.
-    return _parser(plain=True)
 
 
 @dataclass(frozen=True)
