@@ -221,6 +221,23 @@ def test_delete_removes_the_record_and_its_index_entries(library: Library) -> No
     assert all(name != "RoBERTa" for name, _ in library.facet_counts("models"))
 
 
+def test_names_no_record_uses_any_more_are_dropped_and_shared_ones_kept(library: Library) -> None:
+    def names(table: str) -> set[str]:
+        return {r[0] for r in library.conn.execute(f"SELECT name FROM {table}")}
+
+    library.insert(Record(title="Another", authors=("Yelong Shen",), tags=("LoRA",), year=2022))
+    lora = library.get("hu2021lora")
+    library.save(lora.with_(authors=("Edward J. Hu",), tags=("PEFT",), models=()))
+    assert {"Yelong Shen", "Edward J. Hu"} <= names("authors")  # Shen is on "Another"
+    assert "Phillip Wallis" not in names("authors")
+    assert {"LoRA", "PEFT"} <= names("tags")
+    assert "RoBERTa" not in names("models")
+    library.delete_many(["hu2021lora", "shen2022another"])
+    assert not {"Yelong Shen", "Edward J. Hu"} & names("authors")
+    assert not {"LoRA", "PEFT"} & names("tags")
+    assert "AdaLoRA" in names("tags")
+
+
 def test_stats(library: Library) -> None:
     stats = library.stats()
     assert stats["records"] == len(FIXTURE_RECORDS)

@@ -640,25 +640,30 @@ class Library:
             rid = row[0]
             self._check_identifiers_free([record], [record.key or ""], own_id=rid)
             pending = prepare(record)
+            names = self._names_of([rid])
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in _CHILD_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
             self._unindex(rid)
             self._write_children([(rid, pending)])
-            self._drop_orphans()
+            self._drop_orphans(names)
         return record
 
     def delete_many(self, record_keys: Iterable[str]) -> None:
         with self.transaction():
+            rids = []
             for key in record_keys:
                 row = self.conn.execute("SELECT id FROM records WHERE key = ?", [key]).fetchone()
                 if row is None:
                     raise NotFoundError(
                         f"No record {key!r} in the library.", "See the keys with: llmref list"
                     )
-                self._unindex(row[0])
-                self.conn.execute("DELETE FROM records WHERE id = ?", [row[0]])
-            self._drop_orphans()
+                rids.append(row[0])
+            names = self._names_of(rids)
+            for rid in rids:
+                self._unindex(rid)
+                self.conn.execute("DELETE FROM records WHERE id = ?", [rid])
+            self._drop_orphans(names)
 
     def record_ids_by(self, scheme: str, values: Iterable[str]) -> dict[str, int]:
         """Which record holds each of ``values`` (identifiers of one scheme), in one query."""
@@ -836,11 +841,31 @@ class Library:
         self._name_ids[(table, name)] = found or 0
         return found or 0
 
-    def _drop_orphans(self) -> None:
+    def _names_of(self, rids: Sequence[int]) -> dict[str, list[int]]:
+        """The author and facet name ids the records use: those that may be left without a
+        record when the records change or go."""
+        wanted = json.dumps(list(rids))
+        return {
+            table: [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT {column} FROM record_{table} WHERE record_id IN (SELECT value FROM json_each(?))",
+                    [wanted],
+                )
+            ]
+            for table, column in _NAME_TABLES
+        }
+
+    def _drop_orphans(self, candidates: dict[str, list[int]]) -> None:
+        """Remove the names among ``candidates`` (from :meth:`_names_of`) no record uses any more."""
         self._name_ids.clear()
-        self.conn.execute("DELETE FROM authors WHERE id NOT IN (SELECT author_id FROM record_authors)")
-        for facet in schema.FACETS:
-            self.conn.execute(f"DELETE FROM {facet} WHERE id NOT IN (SELECT {facet}_id FROM record_{facet})")
+        for table, column in _NAME_TABLES:
+            if ids := candidates[table]:
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
+                    f" AND NOT EXISTS (SELECT 1 FROM record_{table} WHERE {column} = {table}.id)",
+                    [json.dumps(ids)],
+                )
 
 
 _FTS_INSERT = (
@@ -850,6 +875,8 @@ _FTS_INSERT = (
 _CHILD_TABLES = (
     "identifiers", "urls", "record_authors", "record_categories", *(f"record_{f}" for f in schema.FACETS)
 )  # fmt: skip
+#: Tables of names (authors, tags…) and the column of their join table that points at them.
+_NAME_TABLES = (("authors", "author_id"), *((facet, f"{facet}_id") for facet in schema.FACETS))
 _SMALL_INSERTS = tuple(
     (
         f"INSERT INTO {table} (rowid, {', '.join(n for n, _ in spec)}) VALUES (?{', ?' * len(spec)})",
