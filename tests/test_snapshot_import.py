@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from llmref.errors import UsageError
+from llmref.models import Record
 from llmref.snapshot import SnapshotReport, import_snapshot
+from llmref.store import schema
 from llmref.store.library import Library
+from llmref.store.query import Filters
 
 from .conftest import FIXTURE_RECORDS
 
@@ -185,3 +188,65 @@ def test_an_interrupted_background_import_stops_its_reader(library: Library, sna
     assert first.interrupted and first.added == 2
     rest = import_snapshot(library, snapshot, chunk_size=2, background=True)
     assert rest.added == 3
+
+
+def indexes(library: Library) -> set[str]:
+    return {r[0] for r in library.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def pending_table(library: Library) -> bool:
+    sql = "SELECT 1 FROM sqlite_master WHERE name = ?"
+    return library.conn.execute(sql, [schema.PENDING_INDEXES]).fetchone() is not None
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_a_large_load_builds_the_indexes_it_dropped_however_it_ends(
+    library: Library, snapshot: Path, interrupted: bool
+) -> None:
+    before = indexes(library)
+    assert set(schema.DEFERRED_INDEXES) <= before
+    dropped_meanwhile = []
+
+    def watch(report: SnapshotReport) -> None:
+        dropped_meanwhile.append(not set(schema.DEFERRED_INDEXES) & indexes(library))
+        if interrupted and report.added and not report.interrupted:
+            raise KeyboardInterrupt
+
+    report = import_snapshot(library, snapshot, chunk_size=2, progress=watch, defer_indexes=True)
+    assert report.interrupted == interrupted
+    assert dropped_meanwhile[0] and indexes(library) == before and not pending_table(library)
+    assert library.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert {
+        r.arxiv_id for r in library.list(Filters(year_from=2023, year_to=2023, categories=("cs.LG",)))
+    } == {"2301.00002"}
+
+
+def test_indexes_a_dead_load_left_unbuilt_are_built_when_the_library_opens(
+    library: Library, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    before = indexes(library)
+    library._drop_deferred_indexes()
+    library.close()
+    with Library.open(tmp_path / "lib.db") as running:  # the load's own process: still running
+        assert not set(schema.DEFERRED_INDEXES) & indexes(running) and pending_table(running)
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+        running.conn.execute(f"UPDATE {schema.PENDING_INDEXES} SET pid = ?", [int(gone.stdout)])
+        running.conn.commit()
+    with Library.open(tmp_path / "lib.db") as reopened:
+        assert indexes(reopened) == before and not pending_table(reopened)
+
+
+def test_names_an_edit_frees_during_a_load_are_dropped_at_its_end(library: Library) -> None:
+    def authors() -> set[str]:
+        return {r[0] for r in library.conn.execute("SELECT name FROM authors")}
+
+    with library.loading(defer_indexes=True):
+        lora = library.get("hu2021lora")
+        library.save(lora.with_(authors=("Edward J. Hu",)))
+        library.insert(Record(title="New", authors=("Phillip Wallis", "Grace Hopper"), year=2024))
+        assert "Yelong Shen" in authors()  # not yet: whether a name is used is a look-up
+    assert "Yelong Shen" not in authors()
+    assert {"Phillip Wallis", "Grace Hopper", "Edward J. Hu"} <= authors()

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 #: Records written per transaction: big enough for a fast load, small enough that an
 #: interrupted import loses little and holds little in memory.
 CHUNK = 5000
-#: SQLite's page cache while loading (KiB): a fixed bound, whatever the file's size.
-CACHE_KIB = 256 * 1024
+#: A snapshot line's size, about (the abstract is most of it), and how much gzip shrinks it.
+LINE_BYTES = 1500
+GZIP_RATIO = 3
 #: From this size on, a file is read by a second process (starting one costs ~0.2 s).
 BACKGROUND_FROM = 8 * 2**20
 Chunk = list[Pending | SnapshotProblem]
@@ -41,6 +42,7 @@ class SnapshotReport:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     interrupted: bool = False
+    indexing: bool = False  # the records are in; the indexes a large load dropped are being built
 
 
 def import_snapshot(
@@ -52,36 +54,53 @@ def import_snapshot(
     chunk_size: int = CHUNK,
     progress: Callable[[SnapshotReport], None] | None = None,
     background: bool | None = None,
+    defer_indexes: bool | None = None,
 ) -> SnapshotReport:
     """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), a chunk per transaction.
 
     Papers the library has (by arXiv id) are enriched, never duplicated; running the same
     import again, after an interruption or not, adds only what is missing. ``background``:
     read in a second process (by default, for files of :data:`BACKGROUND_FROM` bytes or more).
+    ``defer_indexes``: build the indexes only queries use after the load (by default, when
+    that is cheaper; see :func:`_worth_deferring`).
     """
     if background is None:
         background = path.stat().st_size >= BACKGROUND_FROM
     options = (path, tuple(categories), since, chunk_size)
     chunks = _read_in_background(*options) if background else _chunks(*options)
     report = SnapshotReport()
-    # Each paper adds entries all over the key and title indexes: with SQLite's default 2 MB
-    # of cache, a million-paper library reads and spills pages for nearly every one.
-    cache = library.conn.execute("PRAGMA cache_size").fetchone()[0]
-    library.conn.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
     try:
-        for chunk in chunks:
-            _store(library, chunk, report, path)
+        if defer_indexes is None:
+            defer_indexes = _worth_deferring(library, path)
+        with library.loading(defer_indexes=defer_indexes):
+            try:
+                for chunk in chunks:
+                    _store(library, chunk, report, path)
+                    if progress:
+                        progress(report)
+            except KeyboardInterrupt:
+                # Chunks already written stay: the library opens, searches, and a re-run goes on.
+                report.interrupted = True
+            finally:
+                chunks.close()
+            report.indexing = True
             if progress:
                 progress(report)
     except KeyboardInterrupt:
-        # Chunks already written stay: the library opens, searches, and a re-run goes on.
-        report.interrupted = True
-    finally:
-        chunks.close()
-        library.conn.execute(f"PRAGMA cache_size = {cache}")
+        report.interrupted = True  # while the indexes were being built: the next open builds them
     if progress:
         progress(report)
     return report
+
+
+def _worth_deferring(library: Library, path: Path) -> bool:
+    """Whether dropping the query indexes for this load, and building them over the whole
+    library after it, costs less than keeping them up to date: when the file brings at least a
+    third as many records as the library holds (building one costs about a quarter of keeping it,
+    per row)."""
+    size = path.stat().st_size * (GZIP_RATIO if path.name.endswith(".gz") else 1)
+    held = library.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+    return size >= BACKGROUND_FROM and size / LINE_BYTES >= held / 3
 
 
 def _chunks(path: Path, categories: tuple[str, ...], since: int | None, size: int) -> Iterator[Chunk]:
@@ -160,7 +179,15 @@ def _reader_main(options: dict[str, Any]) -> None:
     chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
     try:
         for chunk in chunks:
-            pickle.dump(("chunk", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+            # Each record pickled on its own: the writer needs only the rest of a Pending, and
+            # loads a record only to merge it with one it holds.
+            sent = [
+                p._replace(record=pickle.dumps(p.record, pickle.HIGHEST_PROTOCOL))
+                if isinstance(p, Pending)
+                else p
+                for p in chunk
+            ]
+            pickle.dump(("chunk", sent), out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(("done", None), out)
     except errors.LlmrefError as exc:
         pickle.dump(("error", (type(exc).__name__, exc.message, exc.hint)), out)
@@ -172,10 +199,10 @@ def _reader_main(options: dict[str, Any]) -> None:
 def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -> None:
     """Write a chunk in one transaction; ``report`` counts it only once it is committed."""
     done = SnapshotReport()
-    records = [p for p in chunk if isinstance(p, Pending)]
+    ids = [dict(p.identifiers) for p in chunk if isinstance(p, Pending)]
     with library.transaction():
-        held = library.record_ids_by("arxiv", [p.record.arxiv_id or "" for p in records])
-        doi_holders = library.record_ids_by("doi", [p.record.doi for p in records if p.record.doi])
+        held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
+        doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
         dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
         new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
         for item in chunk:
@@ -183,21 +210,29 @@ def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -
             if isinstance(item, SnapshotProblem):
                 done.problems.append(Problem(path.name, item.line, item.message))
                 continue
-            record = _without_taken_doi(library, item.record, doi_holders, dois, done)
-            arxiv_id = record.arxiv_id or ""
+            idents = dict(item.identifiers)
+            arxiv_id = idents.get("arxiv", "")
+            if "doi" in idents and (owner := _doi_owner(library, arxiv_id, idents["doi"], doi_holders, dois)):
+                # Papers that share a DOI (parts of one article): the library holds a DOI once,
+                # so a later paper keeps its arXiv id and goes without the DOI.
+                record = _record_of(item)
+                done.problems.append(
+                    Problem("snapshot", None, f"{arxiv_id}: DOI {record.doi} belongs to {owner}")
+                )
+                item = prepare(record.with_(doi=None))
             if arxiv_id in new:
-                new[arxiv_id] = prepare(merge(new[arxiv_id].record, record))
+                new[arxiv_id] = prepare(merge(_record_of(new[arxiv_id]), _record_of(item)))
                 done.unchanged += 1
             elif arxiv_id in held:
                 existing = library.records([held[arxiv_id]])[0]
-                merged = merge(existing, record)
+                merged = merge(existing, _record_of(item))
                 if merged == existing:
                     done.unchanged += 1
                 else:
                     library.save(merged)
                     done.enriched += 1
             else:
-                new[arxiv_id] = item if record is item.record else prepare(record)
+                new[arxiv_id] = item
         library.insert_prepared(list(new.values()))
     report.read += done.read
     report.added += len(new)
@@ -206,23 +241,23 @@ def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -
     report.problems += done.problems
 
 
-def _without_taken_doi(
-    library: Library, record: Record, holders: dict[str, int], dois: dict[str, str], report: SnapshotReport
-) -> Record:
-    """The snapshot has papers that share a DOI (parts of one article); the library holds a DOI
-    once, so a later paper keeps its arXiv id and goes without the DOI."""
-    if not record.doi:
-        return record
-    doi = record.doi.lower()
+def _doi_owner(
+    library: Library, arxiv_id: str, doi: str, holders: dict[str, int], dois: dict[str, str]
+) -> str | None:
+    """The arXiv id of another paper that holds ``doi`` (in the library or earlier in the chunk)."""
     holder = holders.get(doi)
     owner = dois.get(doi) or (library.records([holder])[0].arxiv_id if holder else None)
-    if owner is None or owner == record.arxiv_id:
-        dois[doi] = record.arxiv_id or ""
-        return record
-    report.problems.append(
-        Problem("snapshot", None, f"{record.arxiv_id}: DOI {record.doi} belongs to {owner}")
-    )
-    return record.with_(doi=None)
+    if owner is None or owner == arxiv_id:
+        dois[doi] = arxiv_id
+        return None
+    return owner
+
+
+def _record_of(pending: Pending) -> Record:
+    import pickle
+
+    record = pending.record
+    return record if isinstance(record, Record) else pickle.loads(record)
 
 
 if __name__ == "__main__":

@@ -293,9 +293,11 @@ def _import_snapshots(
         with Progress(*columns, console=output.stderr(), transient=True) as bar:
             task = bar.add_task(f"Importing {path.name}", added=0, rate=0.0)
 
-            def show(report: snapshot.SnapshotReport, task: Any = task) -> None:
+            def show(report: snapshot.SnapshotReport, task: Any = task, name: str = path.name) -> None:
                 elapsed = bar.tasks[0].elapsed or 1e-9
                 bar.update(task, added=report.added, rate=report.read / elapsed)
+                if report.indexing:
+                    bar.update(task, description=f"Indexing {name}")
 
             report = snapshot.import_snapshot(
                 library, path, categories=tuple(c.strip() for c in categories), since=since, progress=show

@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +37,13 @@ class Hit:
 
 class Pending(NamedTuple):
     """A record made ready to be written: all the work that needs no database, so that another
-    process can do it while this one writes (see :meth:`Library.insert_prepared`)."""
+    process can do it while this one writes (see :meth:`Library.insert_prepared`). Writing
+    needs only the fields after ``record``."""
 
-    record: Record
-    #: The key to make unique, for a record that brings none.
+    #: The record; a load's reading process sends it pickled, to be loaded only when needed.
+    record: Record | bytes
+    #: The key the record brings, if any, and the key to make unique for one that brings none.
+    key: str | None
     base_key: str | None
     #: The record's row, as :data:`_ROW_COLUMNS` lists the columns.
     row: tuple[Any, ...]
@@ -48,6 +51,11 @@ class Pending(NamedTuple):
     index: tuple[str, ...]
     #: (position, label, url, normalised url) for each link.
     links: tuple[tuple[int, str, str, str], ...]
+    identifiers: tuple[tuple[str, str], ...]
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    #: The names of each of :data:`schema.FACETS`, in order, without repeats.
+    facets: tuple[tuple[str, ...], ...]
 
 
 def prepare(record: Record) -> Pending:
@@ -55,10 +63,15 @@ def prepare(record: Record) -> Pending:
 
     return Pending(
         record,
+        record.key,
         None if record.key else keys.base_key(record),
         _row_values(record),
         _fts_values(record),
         tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(record.urls)),
+        tuple(record.identifiers()),
+        record.authors,
+        tuple(dict.fromkeys(record.categories)),
+        tuple(tuple(dict.fromkeys(getattr(record, facet))) for facet in schema.FACETS),
     )
 
 
@@ -77,6 +90,8 @@ class Library:
         self.path = path
         self._db: Database | None = None
         self._name_ids: dict[tuple[str, str], int] = {}
+        #: While a load defers indexes: names that edits may have left unused, dropped at its end.
+        self._orphan_candidates: dict[str, list[int]] | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -165,6 +180,8 @@ class Library:
                 schema.migrations().apply(self.db)
             except sqlite3.OperationalError as exc:
                 raise _unwritable(self.path, exc) from exc
+        if schema.PENDING_INDEXES in tables:
+            self._build_abandoned_indexes()
 
     @property
     def db(self) -> Database:
@@ -231,6 +248,73 @@ class Library:
             yield
         finally:
             self.conn.rollback()
+
+    @contextmanager
+    def loading(self, *, defer_indexes: bool) -> Iterator[None]:
+        """A bulk load: a large page cache, commits that wait for the disk only at checkpoints
+        (in WAL mode a crash still loses nothing committed before the last one, and never
+        corrupts), and with ``defer_indexes`` the indexes only queries use dropped until the
+        load ends, however it ends. If the process dies meanwhile, the next :meth:`open` builds
+        them; until then queries give the same answers, more slowly."""
+        pragmas = {name: self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _LOADING}
+        for name, value in _LOADING.items():
+            self.conn.execute(f"PRAGMA {name} = {value}")
+        if defer_indexes:
+            self._drop_deferred_indexes()
+            # Whether a name is still used is a look-up in an index the load dropped.
+            self._orphan_candidates = {table: [] for table, _ in _NAME_TABLES}
+        try:
+            yield
+        finally:
+            for name, value in pragmas.items():
+                self.conn.execute(f"PRAGMA {name} = {value}")
+            if defer_indexes:
+                candidates, self._orphan_candidates = self._orphan_candidates, None
+                self.build_pending_indexes()
+                if candidates and any(candidates.values()):
+                    with self.transaction():
+                        self._drop_orphans(candidates)
+
+    def _drop_deferred_indexes(self) -> None:
+        pending = schema.PENDING_INDEXES
+        with self.transaction():
+            self.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {pending}"
+                " (name TEXT PRIMARY KEY, sql TEXT NOT NULL, pid INTEGER NOT NULL)"
+            )
+            self.conn.execute(f"UPDATE {pending} SET pid = ?", [os.getpid()])
+            rows = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND name IN (SELECT value FROM json_each(?))",
+                [json.dumps(schema.DEFERRED_INDEXES)],
+            ).fetchall()
+            for name, sql in rows:
+                self.conn.execute(f"INSERT INTO {pending} VALUES (?, ?, ?)", [name, sql, os.getpid()])
+                self.conn.execute(f"DROP INDEX {name}")
+
+    def build_pending_indexes(self) -> None:
+        """Build the indexes a load dropped (see :meth:`loading`), in one transaction."""
+        pending = schema.PENDING_INDEXES
+        with self.transaction():
+            exists = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [pending]
+            ).fetchone()
+            if not exists:
+                return
+            present = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+            for name, sql in self.conn.execute(f"SELECT name, sql FROM {pending}").fetchall():
+                if name not in present:
+                    self.conn.execute(sql)
+            self.conn.execute(f"DROP TABLE {pending}")
+
+    def _build_abandoned_indexes(self) -> None:
+        """Build the indexes of a load whose process is gone; leave a running load's alone."""
+        pids = {r[0] for r in self.conn.execute(f"SELECT pid FROM {schema.PENDING_INDEXES}")}
+        if any(_running(pid) for pid in pids):
+            return
+        # Read-only, or busy: answers stay right, and the next open tries again.
+        with suppress(StoreError):
+            self.build_pending_indexes()
 
     def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
         """Find a record, change it and save it in one transaction; returns (before, after)."""
@@ -616,7 +700,7 @@ class Library:
         """
         with self.transaction():
             given = self._keys_for(batch)
-            self._check_identifiers_free([p.record for p in batch], given)
+            self._check_identifiers_free([p.identifiers for p in batch], given)
             first = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
             now = _now()
             self.conn.executemany(
@@ -638,15 +722,16 @@ class Library:
                     f"No record {record.key!r} in the library.", "See the keys with: llmref list"
                 )
             rid = row[0]
-            self._check_identifiers_free([record], [record.key or ""], own_id=rid)
             pending = prepare(record)
+            self._check_identifiers_free([pending.identifiers], [record.key or ""], own_id=rid)
             names = self._names_of([rid])
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in _CHILD_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
             self._unindex(rid)
             self._write_children([(rid, pending)])
-            self._drop_orphans(names)
+            kept = self._names_of([rid])
+            self._drop_orphans({table: list(set(ids) - set(kept[table])) for table, ids in names.items()})
         return record
 
     def delete_many(self, record_keys: Iterable[str]) -> None:
@@ -679,22 +764,22 @@ class Library:
         """The keys of the batch: keys given are checked, new ones are made unique against the
         library and the rest of the batch."""
         taken: set[str] = set()  # case-folded, as keys compare
-        for record in (p.record for p in batch):
-            if not record.key:
+        for key in (p.key for p in batch):
+            if not key:
                 continue
-            if not keys.is_valid_key(record.key):
+            if not keys.is_valid_key(key):
                 raise UsageError(
-                    f"{record.key!r} is not a usable citation key.",
+                    f"{key!r} is not a usable citation key.",
                     "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
                 )
-            if record.key.casefold() in taken or self._key_taken(record.key):
-                raise UsageError(f"The key {record.key!r} is already in the library.", "Choose another key.")
-            taken.add(record.key.casefold())
+            if key.casefold() in taken or self._key_taken(key):
+                raise UsageError(f"The key {key!r} is already in the library.", "Choose another key.")
+            taken.add(key.casefold())
         counts = Counter(p.base_key for p in batch if p.base_key is not None)
         # Only a base the library has, or that several newcomers share, needs its suffixed
         # neighbours looked up; every other newcomer simply takes its base.
         if not counts:
-            return [p.record.key or "" for p in batch]
+            return [p.key or "" for p in batch]
         held = self.conn.execute(
             "SELECT lower(key) FROM records WHERE key COLLATE NOCASE IN (SELECT value FROM json_each(?))",
             [json.dumps(list(counts))],
@@ -704,7 +789,7 @@ class Library:
             taken |= self._keys_starting(crowded)
         out = []
         for pending in batch:
-            key = pending.record.key
+            key = pending.key
             if pending.base_key is not None:
                 key = keys.unique_key(pending.base_key, taken.__contains__)
                 taken.add(key)
@@ -729,12 +814,16 @@ class Library:
         )
 
     def _check_identifiers_free(
-        self, records: Sequence[Record], record_keys: Sequence[str], own_id: int | None = None
+        self,
+        identifiers: Sequence[Sequence[tuple[str, str]]],
+        record_keys: Sequence[str],
+        own_id: int | None = None,
     ) -> None:
-        """Refuse an identifier that another record holds (``own_id``: the record being saved)."""
+        """Refuse an identifier (of records with ``record_keys``) that another record holds
+        (``own_id``: the record being saved)."""
         owners: dict[tuple[str, str], str] = {}
-        for record, key in zip(records, record_keys, strict=True):
-            for ident in record.identifiers():
+        for idents, key in zip(identifiers, record_keys, strict=True):
+            for ident in idents:
                 if ident in owners:
                     raise UsageError(
                         f"{ident[0]} {ident[1]} is given to both {owners[ident]} and {key}.",
@@ -761,29 +850,28 @@ class Library:
         """Everything of a record outside its row: identifiers, links, names, search index."""
         # Plain executemany: these rows are written for every record added, and sqlite-utils'
         # per-call table checks cost more than the inserts themselves.
-        records = [(rid, p.record) for rid, p in batch]
         run = self.conn.executemany
         run(
             "INSERT INTO identifiers (scheme, value, record_id) VALUES (?, ?, ?)",
-            [(scheme, value, rid) for rid, r in records for scheme, value in r.identifiers()],
+            [(scheme, value, rid) for rid, p in batch for scheme, value in p.identifiers],
         )
         run(
             "INSERT INTO urls (record_id, position, label, url, normalized) VALUES (?, ?, ?, ?, ?)",
             [(rid, *link) for rid, p in batch for link in p.links],
         )
-        author_ids = self._author_ids({name for _, r in records for name in r.authors})
+        author_ids = self._author_ids({name for _, p in batch for name in p.authors})
         run(
             "INSERT INTO record_authors (record_id, position, author_id) VALUES (?, ?, ?)",
-            [(rid, i, author_ids[name]) for rid, r in records for i, name in enumerate(r.authors)],
+            [(rid, i, author_ids[name]) for rid, p in batch for i, name in enumerate(p.authors)],
         )
         run(
             "INSERT INTO record_categories (category, record_id) VALUES (?, ?)",
-            [(category, rid) for rid, r in records for category in dict.fromkeys(r.categories)],
+            [(category, rid) for rid, p in batch for category in p.categories],
         )
-        for facet in schema.FACETS:
+        for f, facet in enumerate(schema.FACETS):
             rows = []
-            for rid, r in records:
-                if names := getattr(r, facet):
+            for rid, p in batch:
+                if names := p.facets[f]:
                     facet_ids = dict.fromkeys(self._name_id(facet, name) for name in names)
                     rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
             if rows:
@@ -849,7 +937,8 @@ class Library:
             table: [
                 r[0]
                 for r in self.conn.execute(
-                    f"SELECT {column} FROM record_{table} WHERE record_id IN (SELECT value FROM json_each(?))",
+                    f"SELECT {column} FROM record_{table}"
+                    " WHERE record_id IN (SELECT value FROM json_each(?))",
                     [wanted],
                 )
             ]
@@ -858,6 +947,10 @@ class Library:
 
     def _drop_orphans(self, candidates: dict[str, list[int]]) -> None:
         """Remove the names among ``candidates`` (from :meth:`_names_of`) no record uses any more."""
+        if self._orphan_candidates is not None:  # a load: at its end
+            for table, ids in candidates.items():
+                self._orphan_candidates[table].extend(ids)
+            return
         self._name_ids.clear()
         for table, column in _NAME_TABLES:
             if ids := candidates[table]:
@@ -892,6 +985,9 @@ _SMALL_DELETES = tuple(
     f" WHERE rowid = ? AND ({schema.any_filled(spec)})"
     for table, spec in schema.SMALL_INDEXES.items()
 )
+#: Settings for a bulk load (see Library.loading): a page cache of 256 MB (KiB, negative),
+#: sync only at WAL checkpoints.
+_LOADING = {"cache_size": -256 * 1024, "synchronous": 1}
 #: Author and facet names remembered during a load before the memory is given back.
 _NAME_CACHE = 50_000
 
@@ -979,6 +1075,19 @@ def _connect(path: Path) -> sqlite3.Connection:
             f"Cannot open {path}: {exc}.", "Check the path and its permissions, or use --db."
         ) from exc
     return conn
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` (of this machine) is still running."""
+    if pid == os.getpid() or os.name != "posix":
+        return True  # elsewhere there is no harmless way to ask; the next load builds them
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _now() -> str:

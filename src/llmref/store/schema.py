@@ -48,6 +48,23 @@ SMALL_INDEXES = {
 }
 _TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'"
 
+#: Indexes that only queries use (filters, stats, title matching), not a bulk load itself: a
+#: large load drops them and builds them again at its end, a sort each, where keeping them up
+#: to date costs a look-up per row (see Library.loading). Keys and identifiers stay indexed:
+#: a load checks and matches by them.
+DEFERRED_INDEXES = (
+    "records_title_key",
+    "records_year",
+    "records_kind",
+    "urls_normalized",
+    "record_authors_author",
+    "authors_family",
+    "authors_folded",
+    "record_categories_record",
+)
+#: Where a load keeps the indexes it dropped until it builds them again.
+PENDING_INDEXES = "pending_indexes"
+
 
 def any_filled(columns: tuple[tuple[str, float], ...]) -> str:
     """SQL that holds when a records_fts row has text in any of ``columns`` (only such rows are
