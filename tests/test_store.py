@@ -485,3 +485,14 @@ def test_keys_within_one_batch_never_collide(library: Library) -> None:
     stored = library.insert_many(batch)
     assert len({r.key.casefold() for r in stored}) == 30
     assert stored[0].key == "wang2020deep" and stored[1].key == "wang2020deepb"
+
+
+def test_a_prepared_record_gives_back_the_record_as_the_library_stores_it(library: Library) -> None:
+    from llmref.store.library import prepare
+
+    for key in library.keys():
+        stored = library.get(key)
+        assert stored is not None
+        assert prepare(stored)._replace(record=None).as_record() == stored
+    with_doi = Record(key="x2020", title="T", doi="10.1000/ABC", urls=(("pdf", "https://x.org/a.pdf"),))
+    assert prepare(with_doi)._replace(record=None).as_record() == with_doi.with_(doi="10.1000/abc")

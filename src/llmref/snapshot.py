@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from .exchange import Problem, merge
 from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
-from .models import Record
 from .store.library import Pending, prepare
 
 if TYPE_CHECKING:
@@ -179,14 +178,9 @@ def _reader_main(options: dict[str, Any]) -> None:
     chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
     try:
         for chunk in chunks:
-            # Each record pickled on its own: the writer needs only the rest of a Pending, and
-            # loads a record only to merge it with one it holds.
-            sent = [
-                p._replace(record=pickle.dumps(p.record, pickle.HIGHEST_PROTOCOL))
-                if isinstance(p, Pending)
-                else p
-                for p in chunk
-            ]
+            # Without the records: writing needs only the rest, and the few records merged with
+            # one the library holds are made again from it (Pending.as_record).
+            sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
             pickle.dump(("chunk", sent), out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(("done", None), out)
     except errors.LlmrefError as exc:
@@ -215,17 +209,17 @@ def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -
             if "doi" in idents and (owner := _doi_owner(library, arxiv_id, idents["doi"], doi_holders, dois)):
                 # Papers that share a DOI (parts of one article): the library holds a DOI once,
                 # so a later paper keeps its arXiv id and goes without the DOI.
-                record = _record_of(item)
+                record = item.as_record()
                 done.problems.append(
                     Problem("snapshot", None, f"{arxiv_id}: DOI {record.doi} belongs to {owner}")
                 )
                 item = prepare(record.with_(doi=None))
             if arxiv_id in new:
-                new[arxiv_id] = prepare(merge(_record_of(new[arxiv_id]), _record_of(item)))
+                new[arxiv_id] = prepare(merge(new[arxiv_id].as_record(), item.as_record()))
                 done.unchanged += 1
             elif arxiv_id in held:
                 existing = library.records([held[arxiv_id]])[0]
-                merged = merge(existing, _record_of(item))
+                merged = merge(existing, item.as_record())
                 if merged == existing:
                     done.unchanged += 1
                 else:
@@ -251,13 +245,6 @@ def _doi_owner(
         dois[doi] = arxiv_id
         return None
     return owner
-
-
-def _record_of(pending: Pending) -> Record:
-    import pickle
-
-    record = pending.record
-    return record if isinstance(record, Record) else pickle.loads(record)
 
 
 if __name__ == "__main__":

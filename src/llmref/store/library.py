@@ -40,8 +40,9 @@ class Pending(NamedTuple):
     process can do it while this one writes (see :meth:`Library.insert_prepared`). Writing
     needs only the fields after ``record``."""
 
-    #: The record; a load's reading process sends it pickled, to be loaded only when needed.
-    record: Record | bytes
+    #: The record, or None where a load's reading process leaves it out: :meth:`as_record`
+    #: gives it back, as the library would store it, from the rest.
+    record: Record | None
     #: The key the record brings, if any, and the key to make unique for one that brings none.
     key: str | None
     base_key: str | None
@@ -56,6 +57,17 @@ class Pending(NamedTuple):
     categories: tuple[str, ...]
     #: The names of each of :data:`schema.FACETS`, in order, without repeats.
     facets: tuple[tuple[str, ...], ...]
+
+    def as_record(self) -> Record:
+        if self.record is not None:
+            return self.record
+        return _assemble(
+            {"key": self.key, **dict(zip(_ROW_COLUMNS, self.row, strict=True))},
+            identifiers=self.identifiers,
+            urls=((label, url) for _, label, url, _ in self.links),
+            authors=self.authors,
+            facets=self.facets,
+        )
 
 
 def prepare(record: Record) -> Pending:
@@ -642,42 +654,16 @@ class Library:
             )
             for facet in schema.FACETS
         }
-        records = []
-        for rid in ids:
-            row = dict(zip(names, rows[rid], strict=True))
-            id_map: dict[str, str] = {}
-            for scheme, value in idents.get(rid, []):
-                id_map.setdefault(scheme, value)
-            records.append(
-                Record(
-                    key=row["key"],
-                    kind=row["kind"],
-                    title=row["title"],
-                    authors=tuple(a[0] for a in authors.get(rid, [])),
-                    authors_truncated=bool(row["authors_truncated"]),
-                    year=row["year"],
-                    venue=row["venue"],
-                    arxiv_id=id_map.get("arxiv"),
-                    arxiv_version=row["arxiv_version"],
-                    doi=id_map.get("doi"),
-                    acl_id=id_map.get("acl"),
-                    urls=tuple((label, url) for label, url in urls.get(rid, [])),
-                    section=tuple(json.loads(row["section"])),
-                    notes=row["notes"],
-                    abstract=row["abstract"],
-                    todo=bool(row["todo"]),
-                    published=row["published"],
-                    updated=row["updated"],
-                    primary_category=row["primary_category"],
-                    categories=tuple(json.loads(row["categories"])),
-                    comment=row["comment"],
-                    journal_ref=row["journal_ref"],
-                    entry_type=row["entry_type"],
-                    bibtex_fields=tuple(json.loads(row["bibtex_fields"]).items()),
-                    **{facet: tuple(f[0] for f in facets[facet].get(rid, [])) for facet in schema.FACETS},
-                )
+        return [
+            _assemble(
+                dict(zip(names, rows[rid], strict=True)),
+                identifiers=idents.get(rid, ()),
+                urls=urls.get(rid, ()),
+                authors=tuple(a[0] for a in authors.get(rid, [])),
+                facets=[tuple(f[0] for f in facets[facet].get(rid, [])) for facet in schema.FACETS],
             )
-        return records
+            for rid in ids
+        ]
 
     # -- writing -------------------------------------------------------------------------
 
@@ -1028,6 +1014,48 @@ def _row_values(record: Record) -> tuple[Any, ...]:
         record.entry_type,
         json.dumps(dict(record.bibtex_fields), ensure_ascii=False) if record.bibtex_fields else "{}",
         int(record.identified),
+    )
+
+
+def _assemble(
+    row: dict[str, Any],
+    *,
+    identifiers: Iterable[Sequence[str]],
+    urls: Iterable[Sequence[str]],
+    authors: tuple[str, ...],
+    facets: Sequence[tuple[str, ...]],
+) -> Record:
+    """A record from its row (``key`` and :data:`_ROW_COLUMNS`) and what other tables hold of it
+    (``facets`` as :data:`schema.FACETS` lists them)."""
+    id_map: dict[str, str] = {}
+    for scheme, value in identifiers:
+        id_map.setdefault(scheme, value)
+    return Record(
+        key=row["key"],
+        kind=row["kind"],
+        title=row["title"],
+        authors=authors,
+        authors_truncated=bool(row["authors_truncated"]),
+        year=row["year"],
+        venue=row["venue"],
+        arxiv_id=id_map.get("arxiv"),
+        arxiv_version=row["arxiv_version"],
+        doi=id_map.get("doi"),
+        acl_id=id_map.get("acl"),
+        urls=tuple((label, url) for label, url in urls),
+        section=tuple(json.loads(row["section"])),
+        notes=row["notes"],
+        abstract=row["abstract"],
+        todo=bool(row["todo"]),
+        published=row["published"],
+        updated=row["updated"],
+        primary_category=row["primary_category"],
+        categories=tuple(json.loads(row["categories"])),
+        comment=row["comment"],
+        journal_ref=row["journal_ref"],
+        entry_type=row["entry_type"],
+        bibtex_fields=tuple(json.loads(row["bibtex_fields"]).items()),
+        **dict(zip(schema.FACETS, facets, strict=True)),
     )
 
 
