@@ -73,3 +73,17 @@ def test_assign_keys_keeps_given_keys_and_avoids_them() -> None:
 )
 def test_valid_keys(key: str, ok: bool) -> None:
     assert is_valid_key(key) is ok
+
+
+def test_the_sql_numbers_suffixes_as_suffix_makes_them() -> None:
+    import sqlite3
+
+    from llmref.keys import suffix, suffix_number_sql
+
+    conn = sqlite3.connect(":memory:")
+    sql = f"SELECT {suffix_number_sql('?1', '?2')}"
+    for n in range(1, 300):
+        assert conn.execute(sql, ["wang2020deep" + suffix(n), "wang2020deep"]).fetchone()[0] == n
+    assert conn.execute(sql, ["wang2020deepB", "wang2020deep"]).fetchone()[0] == 1
+    for rest in ("", "a", "bb", "1", "0", "01", "2x", "learning"):
+        assert conn.execute(sql, ["wang2020deep" + rest, "wang2020deep"]).fetchone()[0] is None

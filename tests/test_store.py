@@ -490,9 +490,27 @@ def test_keys_within_one_batch_never_collide(library: Library) -> None:
 def test_a_prepared_record_gives_back_the_record_as_the_library_stores_it(library: Library) -> None:
     from llmref.store.library import prepare
 
-    for key in library.keys():
-        stored = library.get(key)
-        assert stored is not None
+    for stored in library.list():
         assert prepare(stored)._replace(record=None).as_record() == stored
     with_doi = Record(key="x2020", title="T", doi="10.1000/ABC", urls=(("pdf", "https://x.org/a.pdf"),))
     assert prepare(with_doi)._replace(record=None).as_record() == with_doi.with_(doi="10.1000/abc")
+
+
+def test_a_new_key_never_reuses_a_deleted_records_suffix_nor_another_base(library: Library) -> None:
+    def paper(title: str) -> Record:
+        return Record(title=title, authors=("Wei Wang",), year=2020)
+
+    first = library.insert_many([paper("Deep Thing"), paper("Deep Other"), paper("Deep Third")])
+    assert [r.key for r in first] == ["wang2020deep", "wang2020deepb", "wang2020deepc"]
+    library.delete_many(["wang2020deepb"])
+    # "Deepb" is a base of its own, which "wang2020deep" + "b" would also make.
+    second = library.insert_many([paper("Deep Again"), paper("Deepb Networks"), paper("Deepd Nets")])
+    assert [r.key for r in second] == ["wang2020deepd", "wang2020deepb", "wang2020deepdb"]
+    assert library.insert(paper("Deep More")).key == "wang2020deepe"
+
+
+def test_keys_of_other_writers_are_seen_between_batches(library: Library, db_path: Path) -> None:
+    library.insert(Record(title="Deep A", authors=("Wei Wang",), year=2020))
+    with Library.open(db_path) as other:
+        other.insert(Record(title="Deep B", authors=("Wei Wang",), year=2020))
+    assert library.insert(Record(title="Deep C", authors=("Wei Wang",), year=2020)).key == "wang2020deepc"

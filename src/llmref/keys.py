@@ -65,23 +65,30 @@ def base_key(record: Record) -> str:
     return family + year + first_word if family else (first_word or "ref") + year
 
 
-def _suffixes() -> Iterable[str]:
-    yield from "bcdefghijklmnopqrstuvwxyz"
-    n = 2
-    while True:
-        yield str(n)
-        n += 1
+def suffix(n: int) -> str:
+    """The ``n``-th suffix of a key that is taken: 1 → b … 25 → z, then 26 → 2, 27 → 3…"""
+    return chr(ord("a") + n) if n <= 25 else str(n - 24)
+
+
+def suffix_number_sql(key: str, base: str) -> str:
+    """SQL for the number :func:`suffix` gives the rest of ``key`` after ``base`` (columns or
+    values that begin alike), or NULL when the rest is not a suffix."""
+    rest = f"substr({key}, length({base}) + 1)"
+    return (
+        f"CASE WHEN length({rest}) = 1 AND lower({rest}) BETWEEN 'b' AND 'z' THEN unicode(lower({rest})) - 97"
+        f" WHEN length({rest}) BETWEEN 1 AND 9 AND {rest} GLOB '[1-9]*' AND {rest} NOT GLOB '*[^0-9]*'"
+        f" AND CAST({rest} AS INTEGER) >= 2 THEN CAST({rest} AS INTEGER) + 24 END"
+    )
 
 
 def unique_key(base: str, taken: Callable[[str], bool]) -> str:
     """``base`` if free, else the first free ``base`` + b, c, … — only the newcomer gets a suffix."""
     if not taken(base):
         return base
-    for suffix in _suffixes():
-        candidate = base + suffix
-        if not taken(candidate):
-            return candidate
-    raise AssertionError("unreachable")
+    n = 1
+    while taken(base + suffix(n)):
+        n += 1
+    return base + suffix(n)
 
 
 def is_valid_key(key: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -102,6 +101,8 @@ class Library:
         self.path = path
         self._db: Database | None = None
         self._name_ids: dict[tuple[str, str], int] = {}
+        self._suffixes: dict[str, tuple[bool, int]] = {}  # see _key_suffixes
+        self._data_version: int | None = None
         #: While a load defers indexes: names that edits may have left unused, dropped at its end.
         self._orphan_candidates: dict[str, list[int]] | None = None
 
@@ -226,7 +227,7 @@ class Library:
                 with self.db.atomic():
                     yield
             except BaseException:
-                self._name_ids.clear()
+                self._forget()
                 raise
             return
         try:
@@ -239,14 +240,20 @@ class Library:
             self.conn.execute("COMMIT" if keep else "ROLLBACK")
         except sqlite3.OperationalError as exc:
             self.conn.rollback()
-            self._name_ids.clear()
+            self._forget()
             raise _unwritable(self.path, exc) from exc
         except BaseException:
             self.conn.rollback()
-            self._name_ids.clear()
+            self._forget()
             raise
         if not keep:
-            self._name_ids.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        """Drop what writes remember between statements (name ids, key suffixes): after a
+        rollback, or when another connection may have changed it."""
+        self._name_ids.clear()
+        self._suffixes.clear()
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -264,9 +271,10 @@ class Library:
     @contextmanager
     def loading(self, *, defer_indexes: bool) -> Iterator[None]:
         """A bulk load: a large page cache, commits that wait for the disk only at checkpoints
-        (in WAL mode a crash still loses nothing committed before the last one, and never
-        corrupts), and with ``defer_indexes`` the indexes only queries use dropped until the
-        load ends, however it ends. If the process dies meanwhile, the next :meth:`open` builds
+        (in WAL mode a crash of the program loses nothing committed; a power cut may lose the
+        chunks since the last checkpoint, never the library's consistency), and with
+        ``defer_indexes`` the indexes only queries use dropped until the load ends, however it
+        ends. If the process dies meanwhile, the next :meth:`open` builds
         them; until then queries give the same answers, more slowly."""
         pragmas = {name: self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _LOADING}
         for name, value in _LOADING.items():
@@ -761,37 +769,54 @@ class Library:
             if key.casefold() in taken or self._key_taken(key):
                 raise UsageError(f"The key {key!r} is already in the library.", "Choose another key.")
             taken.add(key.casefold())
-        counts = Counter(p.base_key for p in batch if p.base_key is not None)
-        # Only a base the library has, or that several newcomers share, needs its suffixed
-        # neighbours looked up; every other newcomer simply takes its base.
-        if not counts:
+        bases = {p.base_key for p in batch if p.base_key is not None}
+        if not bases:
             return [p.key or "" for p in batch]
-        held = self.conn.execute(
-            "SELECT lower(key) FROM records WHERE key COLLATE NOCASE IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(counts))],
-        )
-        crowded = {r[0] for r in held} | {b for b, n in counts.items() if n > 1 or b in taken}
-        if crowded:
-            taken |= self._keys_starting(crowded)
+        state = self._key_suffixes(bases)
         out = []
         for pending in batch:
-            key = pending.key
-            if pending.base_key is not None:
-                key = keys.unique_key(pending.base_key, taken.__contains__)
-                taken.add(key)
+            key, base = pending.key, pending.base_key
+            if base is not None:
+                base_taken, n = state[base]
+                key = base
+                if base_taken or base.casefold() in taken:
+                    n += 1
+                    while (base + keys.suffix(n)).casefold() in taken:  # already given in the batch
+                        n += 1
+                    key = base + keys.suffix(n)
+                state[base] = (True, n)
+                taken.add(key.casefold())
+                if key in state:  # a suffixed key that is some other record's base ("deep" + "b")
+                    state[key] = (True, state[key][1])
             out.append(key or "")
         return out
 
-    def _keys_starting(self, prefixes: Iterable[str]) -> set[str]:
-        """Keys that begin with any of ``prefixes``: the candidates new keys must avoid.
-        Case-folded, as keys are unique regardless of case (and generated keys are lower case)."""
-        # "{" sorts after every character a key may hold, once case is folded.
-        rows = self.conn.execute(
-            "SELECT r.key FROM json_each(?) j JOIN records r"
-            " ON r.key >= j.value COLLATE NOCASE AND r.key < j.value || '{' COLLATE NOCASE",
-            [json.dumps(list(prefixes))],
-        )
-        return {r[0].casefold() for r in rows}
+    def _key_suffixes(self, bases: Iterable[str]) -> dict[str, tuple[bool, int]]:
+        """For each base key: whether the library holds it, and the number of the last suffix it
+        holds after it (0: none). A new key takes the suffix after that: never the suffixed key
+        of a deleted record, which a document may still cite.
+
+        Remembered across transactions, as a load asks about the same bases chunk after chunk,
+        until another connection writes (``PRAGMA data_version``) or a transaction fails.
+        """
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version or len(self._suffixes) > _NAME_CACHE:
+            self._forget()
+            self._data_version = version
+        unknown = [b for b in bases if b not in self._suffixes]
+        if unknown:
+            # "{" sorts after every character a key may hold, once case is folded.
+            rows = self.conn.execute(
+                "SELECT j.value, MAX(lower(r.key) = lower(j.value)),"
+                f" MAX({keys.suffix_number_sql('r.key', 'j.value')})"
+                " FROM json_each(?) j JOIN records r"
+                " ON r.key >= j.value COLLATE NOCASE AND r.key < j.value || '{' COLLATE NOCASE"
+                " GROUP BY j.value",
+                [json.dumps(unknown)],
+            )
+            found = {base: (bool(held), last or 0) for base, held, last in rows}
+            self._suffixes.update((base, found.get(base, (False, 0))) for base in unknown)
+        return self._suffixes
 
     def _key_taken(self, key: str) -> bool:
         return (
@@ -972,8 +997,10 @@ _SMALL_DELETES = tuple(
     for table, spec in schema.SMALL_INDEXES.items()
 )
 #: Settings for a bulk load (see Library.loading): a page cache of 256 MB (KiB, negative),
-#: sync only at WAL checkpoints.
-_LOADING = {"cache_size": -256 * 1024, "synchronous": 1}
+#: sync only at WAL checkpoints, and those every 64 MB of pages rather than 4 MB (a page that
+#: several chunks change, as an index's inner pages, is copied to the database once per
+#: checkpoint).
+_LOADING = {"cache_size": -256 * 1024, "synchronous": 1, "wal_autocheckpoint": 16384}
 #: Author and facet names remembered during a load before the memory is given back.
 _NAME_CACHE = 50_000
 
