@@ -87,3 +87,14 @@ def test_the_sql_numbers_suffixes_as_suffix_makes_them() -> None:
     assert conn.execute(sql, ["wang2020deepB", "wang2020deep"]).fetchone()[0] == 1
     for rest in ("", "a", "bb", "1", "0", "01", "2x", "learning"):
         assert conn.execute(sql, ["wang2020deep" + rest, "wang2020deep"]).fetchone()[0] is None
+
+
+def test_suffixed_reads_a_key_back_as_base_and_suffix() -> None:
+    from llmref.keys import suffix, suffixed
+
+    for n in (1, 17, 25, 26, 27, 124):
+        assert ("wang2020deep", n) in suffixed("wang2020deep" + suffix(n))
+    assert suffixed("kim2023models") == [("kim2023model", 18)]
+    assert suffixed("deep") == [("dee", 15)]
+    assert suffixed("deep10") == [("deep", 34)]
+    assert suffixed("deepa") == [] and suffixed("deep1") == [] and suffixed("deep01") == []

@@ -514,3 +514,14 @@ def test_keys_of_other_writers_are_seen_between_batches(library: Library, db_pat
     with Library.open(db_path) as other:
         other.insert(Record(title="Deep B", authors=("Wei Wang",), year=2020))
     assert library.insert(Record(title="Deep C", authors=("Wei Wang",), year=2020)).key == "wang2020deepc"
+
+
+def test_a_base_that_reads_as_another_base_and_a_suffix_is_not_given_twice(library: Library) -> None:
+    def paper(title: str) -> Record:
+        return Record(title=title, authors=("Jin Kim",), year=2023)
+
+    library.insert_many([paper("Model A"), paper("Model B")])  # kim2023model, kim2023modelb
+    library.insert_many([paper("Models C")])  # kim2023models: "s" after kim2023model
+    more = library.insert_many([paper(f"Model {n}") for n in range(20)])
+    assert "kim2023models" not in {r.key for r in more}
+    assert [r.key for r in more[:8]] == [f"kim2023model{c}" for c in "tuvwxyz2"]  # after the "s"

@@ -81,6 +81,17 @@ def suffix_number_sql(key: str, base: str) -> str:
     )
 
 
+def suffixed(key: str) -> list[tuple[str, int]]:
+    """The ways ``key`` reads as a base plus a suffix: (base, the suffix's number) for each."""
+    ways = []
+    if len(key) > 1 and "b" <= key[-1].lower() <= "z":
+        ways.append((key[:-1], ord(key[-1].lower()) - 97))
+    digits = len(key) - len(key.rstrip("0123456789"))
+    if 0 < digits <= 9 and digits < len(key) and key[-digits] != "0" and int(key[-digits:]) >= 2:
+        ways.append((key[:-digits], int(key[-digits:]) + 24))
+    return ways
+
+
 def unique_key(base: str, taken: Callable[[str], bool]) -> str:
     """``base`` if free, else the first free ``base`` + b, c, … — only the newcomer gets a suffix."""
     if not taken(base):

@@ -786,7 +786,12 @@ class Library:
                     key = base + keys.suffix(n)
                 state[base] = (True, n)
                 taken.add(key.casefold())
-                if key in state:  # a suffixed key that is some other record's base ("deep" + "b")
+                # The key may also read as another base and a suffix ("deep" + "s" for the base
+                # "deeps"), or be another base itself ("deep" + "b" for the base "deepb").
+                for other, number in keys.suffixed(key):
+                    if other in state and state[other][1] < number:
+                        state[other] = (state[other][0], number)
+                if key in state:
                     state[key] = (True, state[key][1])
             out.append(key or "")
         return out
