@@ -516,6 +516,20 @@ def test_keys_of_other_writers_are_seen_between_batches(library: Library, db_pat
     assert library.insert(Record(title="Deep C", authors=("Wei Wang",), year=2020)).key == "wang2020deepc"
 
 
+def test_whole_words_fill_a_page_before_prefixes_are_searched(library: Library) -> None:
+    library.insert_many(
+        [
+            Record(title="Modeling", authors=("Ann Lee",), year=2024),  # the best bm25 of all
+            Record(title="A Model for Reading Long Scientific Documents", authors=("Bo Li",), year=2022),
+            Record(title="Another Model for Reading Long Documents", authors=("Cy Ng",), year=2023),
+        ]
+    )
+    two = [h.record.title for h in library.search("model", limit=2)]
+    assert all(" Model " in title for title in two)
+    every = [h.record.title for h in library.search("model", limit=20)]
+    assert every[0] == "Modeling" and len(every) == len(library.search_ids("model"))
+
+
 def test_a_base_that_reads_as_another_base_and_a_suffix_is_not_given_twice(library: Library) -> None:
     def paper(title: str) -> Record:
         return Record(title=title, authors=("Jin Kim",), year=2023)

@@ -50,12 +50,13 @@ def has_words(query: str) -> bool:
     return any(ch.isalnum() for ch in query)
 
 
-def match_expression(query: str, *, raw: bool = False) -> str:
+def match_expression(query: str, *, raw: bool = False, prefix: bool = True) -> str:
     """An FTS5 MATCH expression for what a user typed.
 
-    Every whitespace-separated word becomes a quoted phrase matched as a prefix, and all must
-    match: ``GPT-4``, ``low-rank``, ``"unbalanced``, ``AND`` or ``*`` are ordinary words, never
-    syntax. ``raw`` passes FTS5 syntax through for users who want ``OR``, ``NEAR`` or columns.
+    Every whitespace-separated word becomes a quoted phrase matched as a prefix (``prefix=False``:
+    as a whole word), and all must match: ``GPT-4``, ``low-rank``, ``"unbalanced``, ``AND`` or
+    ``*`` are ordinary words, never syntax. ``raw`` passes FTS5 syntax through for users who want
+    ``OR``, ``NEAR`` or columns.
     """
     if raw:
         if not query.strip():
@@ -67,7 +68,7 @@ def match_expression(query: str, *, raw: bool = False) -> str:
     for word in printable.split():
         if not has_words(word):
             continue
-        phrases.append('"' + index_text(word).replace('"', '""') + '"*')
+        phrases.append('"' + index_text(word).replace('"', '""') + ('"*' if prefix else '"'))
     if not phrases:
         raise UsageError(
             f"Nothing to search for in {query.strip()!r}: it has no letters or digits.",

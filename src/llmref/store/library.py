@@ -481,7 +481,8 @@ class Library:
         (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
         tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
         word in half a million abstracts says little about any one of them, and ranking them
-        all would take seconds.
+        all would take seconds. For a page, a tier looks for the words as typed first, and for
+        words they begin (``model`` → models, modeling) only when those do not fill the page.
         """
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
@@ -492,13 +493,19 @@ class Library:
                 raise UsageError(
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
                 ) from exc
+        # A prefix search gathers the matches of every word the prefix covers before it reads
+        # any: for `model` in a large library, most of its titles.
+        exact = None if limit is None else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         for index, columns in SEARCH_TIERS:
             if limit is not None and len(rows) >= limit:
                 break
             best = None if limit is None else limit + len(seen)  # enough, after those already taken
-            for row in self._ranked(index, columns, match, where, params, best):
+            found = self._ranked(index, columns, exact, where, params, best) if exact else []
+            if best is None or len(found) < best:
+                found = self._ranked(index, columns, match, where, params, best)
+            for row in found:
                 if limit is not None and len(rows) >= limit:
                     break
                 if row[0] not in seen:
