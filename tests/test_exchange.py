@@ -236,3 +236,37 @@ def test_an_exported_file_gets_ordinary_permissions(seeded, tmp_path: Path) -> N
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_long_file_is_written_in_batches_and_later_entries_still_meet_earlier_ones(
+    empty, tmp_path: Path
+) -> None:
+    records = [
+        Record(
+            key=f"k{n}",
+            title=f"Paper number {n}",
+            authors=("Ada Lovelace",),
+            year=2020,
+            arxiv_id=f"2001.{n:05d}",
+        )
+        for n in range(2300)
+    ]
+    records[1500] = records[1500].with_(arxiv_id="2001.01200", key="again")  # k1200, not yet written
+    records[2100] = Record(key="k2050", title="Another paper", authors=("Alan Turing",), year=2021)
+    records[2200] = records[30].with_(key="k30", tags=("LoRA",))  # k30 again, with a tag
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps([r.to_dict() for r in records]))
+    report = json.loads(empty("import", str(path), "--json").stdout)
+    outcomes = report["outcomes"]
+    merged = {1500, 2200}  # reported under the record they went into
+    assert all(
+        o["title"] == r.title
+        for i, (o, r) in enumerate(zip(outcomes, records, strict=True))
+        if i not in merged
+    )
+    assert [o["status"] for o in outcomes].count("added") == 2298
+    assert outcomes[1500]["key"] == "k1200" and "the file's key 'again' is k1200" in outcomes[1500]["detail"]
+    assert (outcomes[2100]["key"], outcomes[2200]["status"]) == ("k2050b", "merged")
+    assert json.loads(empty("show", "k30", "--json").stdout)["tags"] == ["LoRA"]
+    keys = [o["key"] for o in outcomes if o["status"] == "added"]
+    assert len(set(keys)) == len(keys) == len(json.loads(empty("list", "--json").stdout))

@@ -233,27 +233,87 @@ def import_records(
     """Add what is new, fill in what the library has, in one transaction; importing twice changes nothing."""
     report = ImportReport(problems=list(problems))
     with library.transaction():
+        new = _NewRecords(library, report)
         for source, record in found:
-            report.outcomes.append(_import_one(library, source, record))
+            if new.concern(record):
+                new.write()  # a later entry of the file may be the same work as one not yet written
+            existing = library.matching(record)
+            if existing is None:
+                new.add(record)
+            else:
+                report.outcomes.append(_merge_into(library, source, record, existing))
+        new.write()
     return report
 
 
-def _import_one(library: Library, source: str, record: Record) -> Outcome:
-    from .keys import is_valid_key, unique_key
+class _NewRecords:
+    """Records an import adds, written a batch at a time (one statement per table, not per
+    record), their outcomes kept in the file's order. What a later entry is matched by (its
+    identifiers, key, title) must be written before it is matched: :meth:`concern` tells."""
 
+    BATCH = 1000
+
+    def __init__(self, library: Library, report: ImportReport) -> None:
+        self.library = library
+        self.report = report
+        #: (the outcome's index, record, the key the file gave)
+        self.waiting: list[tuple[int, Record, str | None]] = []
+        self.marks: set[tuple[str, str]] = set()
+
+    def concern(self, record: Record) -> bool:
+        from .text import normalise_title
+
+        return bool(self.waiting) and not self.marks.isdisjoint(_marks(record, normalise_title(record.title)))
+
+    def add(self, record: Record) -> None:
+        from .keys import is_valid_key, unique_key
+        from .text import normalise_title
+
+        key = record.key if record.key and is_valid_key(record.key) else None
+        if key:
+
+            def taken(k: str) -> bool:
+                return ("key", k.casefold()) in self.marks or self.library.key_taken(k)
+
+            if taken(key):
+                key = unique_key(key, taken)  # only the newcomer gets a suffix
+        given = record.key
+        record = record if key == given else record.with_(key=key)
+        self.marks.update(_marks(record, normalise_title(record.title)))
+        self.report.outcomes.append(Outcome("added", key, record.title))
+        self.waiting.append((len(self.report.outcomes) - 1, record, given))
+        if len(self.waiting) >= self.BATCH:
+            self.write()
+
+    def write(self) -> None:
+        from .store.library import prepare
+
+        if not self.waiting:
+            return
+        waiting, self.waiting = self.waiting, []
+        self.marks.clear()
+        # Nothing here can clash: matching found no record for them, keys were made free, and
+        # records sharing an identifier or a key were written apart (concern).
+        keys = self.library.insert_prepared([prepare(record) for _, record, _ in waiting])
+        for (i, record, given), key in zip(waiting, keys, strict=True):
+            renamed = given and key != given
+            detail = f"key {given!r} is taken or unusable: cite it as {key}" if renamed else ""
+            self.report.outcomes[i] = Outcome("added", key, record.title, detail)
+
+
+def _marks(record: Record, title_key: str) -> set[tuple[str, str]]:
+    """What :meth:`Library.matching` (and the key check) may find a record by."""
+    marks = set(record.identifiers())
+    if record.key:
+        marks.add(("key", record.key.casefold()))
+    if title_key:
+        marks.add(("title", title_key))
+    return marks
+
+
+def _merge_into(library: Library, source: str, record: Record, existing: Record) -> Outcome:
     try:
         with library.transaction():  # a savepoint: one bad record does not undo the others
-            existing = library.matching(record)
-            if existing is None:
-                key = record.key if record.key and is_valid_key(record.key) else None
-                if key and library.key_taken(key):
-                    key = unique_key(key, library.key_taken)  # only the newcomer gets a suffix
-                stored = library.insert(record.with_(key=key))
-                renamed = record.key and stored.key != record.key
-                detail = (
-                    f"key {record.key!r} is taken or unusable: cite it as {stored.key}" if renamed else ""
-                )
-                return Outcome("added", stored.key, stored.title, detail)
             merged = merge(existing, record)
             # The file's key is not the library's: say which one to cite.
             alias = (
