@@ -250,3 +250,21 @@ def test_names_an_edit_frees_during_a_load_are_dropped_at_its_end(library: Libra
         assert "Yelong Shen" in authors()  # not yet: whether a name is used is a look-up
     assert "Yelong Shen" not in authors()
     assert {"Phillip Wallis", "Grace Hopper", "Edward J. Hu"} <= authors()
+
+
+def test_a_transaction_holds_several_pieces_of_the_reading(
+    library: Library, snapshot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmref.snapshot
+
+    monkeypatch.setattr(llmref.snapshot, "PIECE", 2)
+    seen = []
+
+    def stop(report: SnapshotReport) -> None:
+        seen.append(report.read)
+        if not report.interrupted:
+            raise KeyboardInterrupt
+
+    first = import_snapshot(library, snapshot, chunk_size=4, progress=stop)
+    assert first.interrupted and seen[0] >= 4  # the first commit: two pieces of two
+    assert first.added == len({r.arxiv_id for r in library.list() if r.arxiv_id}) - 2  # the seed's own two

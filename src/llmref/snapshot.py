@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 #: of the key indexes its records touched, most of them in a large library, so fewer commits
 #: write less), small enough that an interrupted import loses little and holds little in memory.
 CHUNK = 20_000
+#: Records the reading process sends at a time: what is held in memory, and how soon the
+#: writer starts.
+PIECE = 5000
 #: A snapshot line's size, about (the abstract is most of it), and how much gzip shrinks it.
 LINE_BYTES = 1500
 GZIP_RATIO = 3
@@ -56,7 +59,8 @@ def import_snapshot(
     background: bool | None = None,
     defer_indexes: bool | None = None,
 ) -> SnapshotReport:
-    """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), a chunk per transaction.
+    """Load arXiv's metadata snapshot (JSON Lines, maybe gzipped), ``chunk_size`` lines per
+    transaction.
 
     Papers the library has (by arXiv id) are enriched, never duplicated; running the same
     import again, after an interruption or not, adds only what is missing. ``background``:
@@ -66,7 +70,7 @@ def import_snapshot(
     """
     if background is None:
         background = path.stat().st_size >= BACKGROUND_FROM
-    options = (path, tuple(categories), since, chunk_size)
+    options = (path, tuple(categories), since, min(chunk_size, PIECE))
     chunks = _read_in_background(*options) if background else _chunks(*options)
     report = SnapshotReport()
     try:
@@ -74,8 +78,7 @@ def import_snapshot(
             defer_indexes = _worth_deferring(library, path)
         with library.loading(defer_indexes=defer_indexes):
             try:
-                for chunk in chunks:
-                    _store(library, chunk, report, path)
+                while _write_chunk(library, chunks, chunk_size, report, path):
                     if progress:
                         progress(report)
             except KeyboardInterrupt:
@@ -191,49 +194,64 @@ def _reader_main(options: dict[str, Any]) -> None:
     out.flush()
 
 
-def _store(library: Library, chunk: Chunk, report: SnapshotReport, path: Path) -> None:
-    """Write a chunk in one transaction; ``report`` counts it only once it is committed."""
+def _write_chunk(
+    library: Library, pieces: Iterator[Chunk], size: int, report: SnapshotReport, path: Path
+) -> bool:
+    """Write pieces until ``size`` lines are read, in one transaction; ``report`` counts them
+    once committed. False when the pieces ran out."""
     done = SnapshotReport()
-    ids = [dict(p.identifiers) for p in chunk if isinstance(p, Pending)]
+    more = False
     with library.transaction():
-        held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
-        doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
-        dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
-        new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
-        for item in chunk:
-            done.read += 1
-            if isinstance(item, SnapshotProblem):
-                done.problems.append(Problem(path.name, item.line, item.message))
-                continue
-            idents = dict(item.identifiers)
-            arxiv_id = idents.get("arxiv", "")
-            if "doi" in idents and (owner := _doi_owner(library, arxiv_id, idents["doi"], doi_holders, dois)):
-                # Papers that share a DOI (parts of one article): the library holds a DOI once,
-                # so a later paper keeps its arXiv id and goes without the DOI.
-                record = item.as_record()
-                done.problems.append(
-                    Problem("snapshot", None, f"{arxiv_id}: DOI {record.doi} belongs to {owner}")
-                )
-                item = prepare(record.with_(doi=None))
-            if arxiv_id in new:
-                new[arxiv_id] = prepare(merge(new[arxiv_id].as_record(), item.as_record()))
-                done.unchanged += 1
-            elif arxiv_id in held:
-                existing = library.records([held[arxiv_id]])[0]
-                merged = merge(existing, item.as_record())
-                if merged == existing:
-                    done.unchanged += 1
-                else:
-                    library.save(merged)
-                    done.enriched += 1
-            else:
-                new[arxiv_id] = item
-        library.insert_prepared(list(new.values()))
+        for piece in pieces:
+            _store(library, piece, done, path)
+            if done.read >= size:
+                more = True
+                break
     report.read += done.read
-    report.added += len(new)
+    report.added += done.added
     report.enriched += done.enriched
     report.unchanged += done.unchanged
     report.problems += done.problems
+    return more
+
+
+def _store(library: Library, chunk: Chunk, done: SnapshotReport, path: Path) -> None:
+    """Write a piece of the snapshot (inside the caller's transaction), counting it in ``done``."""
+    ids = [dict(p.identifiers) for p in chunk if isinstance(p, Pending)]
+    held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
+    doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
+    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
+    new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
+    for item in chunk:
+        done.read += 1
+        if isinstance(item, SnapshotProblem):
+            done.problems.append(Problem(path.name, item.line, item.message))
+            continue
+        idents = dict(item.identifiers)
+        arxiv_id = idents.get("arxiv", "")
+        if "doi" in idents and (owner := _doi_owner(library, arxiv_id, idents["doi"], doi_holders, dois)):
+            # Papers that share a DOI (parts of one article): the library holds a DOI once,
+            # so a later paper keeps its arXiv id and goes without the DOI.
+            record = item.as_record()
+            done.problems.append(
+                Problem("snapshot", None, f"{arxiv_id}: DOI {record.doi} belongs to {owner}")
+            )
+            item = prepare(record.with_(doi=None))
+        if arxiv_id in new:
+            new[arxiv_id] = prepare(merge(new[arxiv_id].as_record(), item.as_record()))
+            done.unchanged += 1
+        elif arxiv_id in held:
+            existing = library.records([held[arxiv_id]])[0]
+            merged = merge(existing, item.as_record())
+            if merged == existing:
+                done.unchanged += 1
+            else:
+                library.save(merged)
+                done.enriched += 1
+        else:
+            new[arxiv_id] = item
+    library.insert_prepared(list(new.values()))
+    done.added += len(new)
 
 
 def _doi_owner(
