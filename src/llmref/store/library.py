@@ -286,14 +286,16 @@ class Library:
         try:
             yield
         finally:
-            for name, value in pragmas.items():
-                self.conn.execute(f"PRAGMA {name} = {value}")
-            if defer_indexes:
-                candidates, self._orphan_candidates = self._orphan_candidates, None
-                self.build_pending_indexes()
-                if candidates and any(candidates.values()):
-                    with self.transaction():
-                        self._drop_orphans(candidates)
+            try:
+                if defer_indexes:
+                    candidates, self._orphan_candidates = self._orphan_candidates, None
+                    self.build_pending_indexes()  # with the load's cache: sorting needs it
+                    if candidates and any(candidates.values()):
+                        with self.transaction():
+                            self._drop_orphans(candidates)
+            finally:
+                for name, value in pragmas.items():
+                    self.conn.execute(f"PRAGMA {name} = {value}")
 
     def _drop_deferred_indexes(self) -> None:
         pending = schema.PENDING_INDEXES
@@ -481,8 +483,9 @@ class Library:
         (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
         tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
         word in half a million abstracts says little about any one of them, and ranking them
-        all would take seconds. For a page, a tier looks for the words as typed first, and for
-        words they begin (``model`` → models, modeling) only when those do not fill the page.
+        all would take seconds. For a page without filters, a tier looks for the words as typed
+        first, and for words they begin (``model`` → models, modeling) only when those do not
+        fill the page.
         """
         match = fts.match_expression(query, raw=raw)
         where, params = filters.where()
@@ -494,8 +497,9 @@ class Library:
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
                 ) from exc
         # A prefix search gathers the matches of every word the prefix covers before it reads
-        # any: for `model` in a large library, most of its titles.
-        exact = None if limit is None else fts.match_expression(query, prefix=False)
+        # any: for `model` in a large library, most of its titles. With filters, each search
+        # also gathers the records they allow, which costs more than a second try saves.
+        exact = None if limit is None or where != "1" else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         for index, columns in SEARCH_TIERS:
