@@ -11,7 +11,7 @@ interleaved with their floors, and medians are reported.
 * scale (scripts/bench_scale.py): queries, filters, stats and cold search from 1k to 1M records;
 * exchange (scripts/bench_exchange.py): BibTeX export and import against bibtexparser.
 
-    python scripts/bench.py            # everything, 1M records included: about an hour
+    python scripts/bench.py            # everything, 1M records included: about 20 minutes
     python scripts/bench.py --quick    # small sizes, under a minute: for everyday use
 """
 
