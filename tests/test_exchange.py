@@ -270,3 +270,34 @@ def test_a_long_file_is_written_in_batches_and_later_entries_still_meet_earlier_
     assert json.loads(empty("show", "k30", "--json").stdout)["tags"] == ["LoRA"]
     keys = [o["key"] for o in outcomes if o["status"] == "added"]
     assert len(set(keys)) == len(keys) == len(json.loads(empty("list", "--json").stdout))
+
+
+def test_a_removed_papers_suffixed_key_is_never_given_to_another(empty, tmp_path: Path) -> None:
+    def imported(*titles: str) -> list[str]:
+        path = tmp_path / "papers.json"
+        papers = [Record(title=t, authors=("Wei Wang",), year=2020) for t in titles]
+        path.write_text(json.dumps([p.to_dict() for p in papers]))
+        return [o["key"] for o in json.loads(empty("import", str(path), "--json").stdout)["outcomes"]]
+
+    assert imported("Deep One", "Deep Two", "Deep Three") == [
+        "wang2020deep",
+        "wang2020deepb",
+        "wang2020deepc",
+    ]
+    assert empty("rm", "wang2020deepb", "--yes").exit_code == 0
+    assert imported("Deep Four") == ["wang2020deepd"]  # a document may still cite wang2020deepb
+
+
+def test_search_fills_a_page_with_whole_words_before_prefixes(empty, tmp_path: Path) -> None:
+    papers = [
+        Record(title="Modeling", authors=("Ann Lee",), year=2024),
+        Record(title="A Model for Reading Long Scientific Documents", authors=("Bo Li",), year=2022),
+        Record(title="Another Model for Reading Long Documents", authors=("Cy Ng",), year=2023),
+    ]
+    path = tmp_path / "papers.json"
+    path.write_text(json.dumps([p.to_dict() for p in papers]))
+    assert empty("import", str(path)).exit_code == 0
+    page = json.loads(empty("search", "model", "--limit", "2", "--json").stdout)
+    assert all(" Model " in r["title"] for r in page)
+    everything = json.loads(empty("search", "model", "--json").stdout)
+    assert everything[0]["title"] == "Modeling" and len(everything) == 3

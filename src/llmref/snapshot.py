@@ -98,9 +98,9 @@ def import_snapshot(
 
 def _worth_deferring(library: Library, path: Path) -> bool:
     """Whether dropping the query indexes for this load, and building them over the whole
-    library after it, costs less than keeping them up to date: when the file brings at least a
-    third as many records as the library holds (building one costs about a quarter of keeping it,
-    per row)."""
+    library after it, costs less than keeping them up to date: for a file read in the background
+    that brings at least a third as many records as the library holds (building an index costs
+    about a quarter of keeping it, per row)."""
     size = path.stat().st_size * (GZIP_RATIO if path.name.endswith(".gz") else 1)
     held = library.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
     return size >= BACKGROUND_FROM and size / LINE_BYTES >= held / 3
@@ -215,14 +215,14 @@ def _write_chunk(
     return more
 
 
-def _store(library: Library, chunk: Chunk, done: SnapshotReport, path: Path) -> None:
+def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> None:
     """Write a piece of the snapshot (inside the caller's transaction), counting it in ``done``."""
-    ids = [dict(p.identifiers) for p in chunk if isinstance(p, Pending)]
+    ids = [dict(p.identifiers) for p in piece if isinstance(p, Pending)]
     held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
     doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
-    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this chunk not yet written
+    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this piece not yet written
     new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
-    for item in chunk:
+    for item in piece:
         done.read += 1
         if isinstance(item, SnapshotProblem):
             done.problems.append(Problem(path.name, item.line, item.message))
@@ -257,7 +257,7 @@ def _store(library: Library, chunk: Chunk, done: SnapshotReport, path: Path) -> 
 def _doi_owner(
     library: Library, arxiv_id: str, doi: str, holders: dict[str, int], dois: dict[str, str]
 ) -> str | None:
-    """The arXiv id of another paper that holds ``doi`` (in the library or earlier in the chunk)."""
+    """The arXiv id of another paper that holds ``doi`` (in the library or earlier in the piece)."""
     holder = holders.get(doi)
     owner = dois.get(doi) or (library.records([holder])[0].arxiv_id if holder else None)
     if owner is None or owner == arxiv_id:
