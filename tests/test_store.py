@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,11 +10,21 @@ from hypothesis import strategies as st
 
 from llmref.errors import NotFoundError, StoreError, UsageError
 from llmref.models import Record
+from llmref.store import query as filters_sql
 from llmref.store import schema
 from llmref.store.library import Library
 from llmref.store.query import Filters, parse_years
 
 from .conftest import ADALORA, FIXTURE_RECORDS, LORA
+
+
+@pytest.fixture(params=["gathered", "looked up"])
+def membership(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Author and category filters in both their forms: the records that pass gathered first,
+    or each record looked up (when more pass than GATHERED_AT_MOST)."""
+    if request.param == "looked up":
+        monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
+    return str(request.param)
 
 
 def keys_of(records) -> list[str]:
@@ -143,8 +154,9 @@ def test_raw_queries_allow_fts_syntax_and_report_mistakes(library: Library) -> N
         (Filters(tags=("100%_",)), []),
     ],
 )
-def test_list_filters(library: Library, filters: Filters, expected: list[str]) -> None:
+def test_list_filters(library: Library, filters: Filters, expected: list[str], membership: str) -> None:
     assert keys_of(library.list(filters)) == expected
+    assert keys_of(library.list(filters, limit=20)) == expected  # a page: read until full
 
 
 def test_filters_combine_with_a_query(library: Library) -> None:
@@ -456,12 +468,14 @@ def test_a_library_without_the_small_indexes_gets_them_on_open(library: Library,
     ],
 )
 def test_author_filter_matches_a_family_name_or_the_start_of_a_name(
-    library: Library, author: str, expected: list[str]
+    library: Library, author: str, expected: list[str], membership: str
 ) -> None:
     assert keys_of(library.list(Filters(authors=(author,)))) == expected
+    assert keys_of(library.list(Filters(authors=(author,)), sort="key", limit=3)) == expected
+    assert keys_of(h.record for h in library.search("a", Filters(authors=(author,)))) == expected
 
 
-def test_category_filter(library: Library) -> None:
+def test_category_filter(library: Library, membership: str) -> None:
     lora = library.get("hu2021lora")
     library.save(lora.with_(categories=("cs.CL", "cs.LG")))
     ada = library.get("zhang2023adaptive")
@@ -470,8 +484,33 @@ def test_category_filter(library: Library) -> None:
     assert keys_of(library.list(Filters(categories=("cs.",)))) == ["hu2021lora"]
     assert keys_of(library.list(Filters(categories=("cs.CV,stat.",)))) == ["zhang2023adaptive"]
     assert keys_of(library.list(Filters(categories=("cs.CL", "stat.ML")))) == []  # both must hold
+    assert keys_of(library.list(Filters(categories=("cs.CV,stat.",)), limit=5)) == ["zhang2023adaptive"]
     library.save(library.get("hu2021lora").with_(categories=("cs.CV",)))
     assert keys_of(library.list(Filters(categories=("cs.LG",)))) == []
+
+
+def test_a_filter_many_records_pass_is_looked_up_by_record(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filters = Filters(authors=("hu",), categories=("cs.",))
+    where, _ = filters.where(library.conn, stops_early=True)
+    assert where.count("r.id IN (") == 2  # few pass
+    monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
+    where, _ = filters.where(library.conn)
+    assert where.count("r.id IN (") == 2  # a query that reads every record
+    where, params = filters.where(library.conn, stops_early=True)
+    assert where.count("EXISTS (") == 2 and "r.id IN (" not in where
+    plan = " ".join(
+        row[-1]
+        for row in library.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE {where}", params
+        )
+    )
+    # Each record's own rows, by its id: never every row that passes.
+    assert "USING INDEX authors_family" not in plan and "folded" not in plan
+    assert re.search(r"SEARCH ra USING [\w ]+ \(record_id=\?\)", plan)
+    assert "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in plan
+    assert re.search(r"SEARCH record_categories USING [\w ]+ \(record_id=\?\)", plan)
 
 
 def test_a_new_key_avoids_a_key_given_in_another_case(library: Library) -> None:

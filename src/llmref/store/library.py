@@ -488,7 +488,7 @@ class Library:
         fill the page.
         """
         match = fts.match_expression(query, raw=raw)
-        where, params = filters.where()
+        where, params = filters.where(self.conn, stops_early=limit is not None)
         if raw:
             try:
                 return self._ranked("records_fts", schema.FTS_COLUMNS, match, where, params, limit)
@@ -570,7 +570,9 @@ class Library:
             "year": f"r.year IS NULL, r.year {way}, r.id {way}",
             "title": f"r.title COLLATE NOCASE {way}, r.id {way}",
         }[sort]
-        where, params = filters.where()
+        # By date added or key, records are read in an index's order, and a page is soon full.
+        early = limit is not None and sort in ("added", "key")
+        where, params = filters.where(self.conn, stops_early=early)
         sql = f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
