@@ -405,6 +405,62 @@ def test_the_small_indexes_follow_edits_and_deletes(library: Library) -> None:
     assert _small_indexes_are_consistent(library)
 
 
+def _indexed_terms(library: Library) -> int:
+    """How many term occurrences the three search indexes hold, all rows together."""
+    total = 0
+    for table in ("records_fts", "records_badges", "records_title"):
+        vocab = f"fts5vocab(main, {table}, 'instance')"
+        library.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_terms USING {vocab}")
+        total += library.conn.execute(f"SELECT COUNT(*) FROM temp.{table}_terms").fetchone()[0]
+    return total
+
+
+def test_edits_and_deletes_take_out_exactly_what_was_indexed(library: Library) -> None:
+    # The indexes keep no copy of their text: taking a record out gives FTS5 the text made
+    # again from the record as stored. Any difference would leave terms behind.
+    library.insert(Record(title="Adapters 家族 Survey", tags=("LoRA", "lora", "PrefixTuning"), year=2020))
+    library.insert(Record(title="Other", tags=("walrus",), year=2021))
+    library.insert(Record(title="Third", tags=("WalRus", "AdaLoRA"), models=("gpt-2", "GPT-2"), year=2022))
+    # Spelt as the library spells it, so its compound-name part ("Rus") is not indexed.
+    assert library.get("third2022").tags == ("walrus", "AdaLoRA")
+    assert library.search("rus") == []
+    lora = library.get("hu2021lora")
+    library.save(
+        lora.with_(title="Zebra Adaptation", tags=("Stripes", "stripes"), notes="新しい", abstract=None)
+    )
+    assert keys_of(h.record for h in library.search("stripes")) == ["hu2021lora"]
+    library.save(library.get("hu2021lora").with_(tags=(), models=()))
+    assert library.search("stripes") == []
+    assert _indexed_terms(library) > 0
+    library.delete_many(library.keys())
+    assert _indexed_terms(library) == 0
+    assert _small_indexes_are_consistent(library)
+
+
+def test_an_index_that_kept_its_text_is_made_anew_from_the_records(library: Library, db_path: Path) -> None:
+    # Libraries before m008 kept the indexed text in records_fts, and what an older version
+    # indexed need not be what the records make now: the upgrade indexes the records again.
+    library.insert(Record(title="Tagged", tags=("LoRA",), year=2020))
+    columns = ", ".join(name for name, _ in schema.FTS_COLUMNS)
+    conn = library.conn
+    conn.execute("DROP TABLE records_fts")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE records_fts USING fts5({columns}, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    conn.execute("INSERT INTO records_fts (rowid, title) SELECT id, 'stale words' FROM records")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_contentless_index'")
+    conn.commit()
+    library.close()
+    with Library.open(db_path) as again:
+        assert again.search("stale") == []
+        assert keys_of(h.record for h in again.search("tagged")) == ["tagged2020"]
+        assert {"hu2021lora", "tagged2020"} <= set(keys_of(h.record for h in again.search("lora")))
+        sql = again.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'records_fts'").fetchone()[0]
+        assert "content = ''" in sql
+        again.delete_many(again.keys())
+        assert _indexed_terms(again) == 0
+
+
 def test_a_tag_or_a_compound_name_outranks_a_mention_in_an_abstract(library: Library) -> None:
     library.insert(Record(title="Something Else", abstract="Walrus walrus walrus walrus.", year=2020))
     library.insert(Record(title="Tagged Paper", tags=("Walrus",), year=2019))

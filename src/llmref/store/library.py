@@ -100,7 +100,8 @@ class Library:
         self.conn = conn
         self.path = path
         self._db: Database | None = None
-        self._name_ids: dict[tuple[str, str], int] = {}
+        #: (table, name) → the name's id and its spelling as stored (facets ignore case).
+        self._name_ids: dict[tuple[str, str], tuple[int, str]] = {}
         self._suffixes: dict[str, tuple[bool, int]] = {}  # see _key_suffixes
         self._data_version: int | None = None
         #: While a load defers indexes: names that edits may have left unused, dropped at its end.
@@ -732,10 +733,10 @@ class Library:
             pending = prepare(record)
             self._check_identifiers_free([pending.identifiers], [record.key or ""], own_id=rid)
             names = self._names_of([rid])
+            self._unindex(rid)  # from the record as it was
             self.conn.execute(_RECORD_UPDATE, [*pending.row, _now(), rid])
             for table in _CHILD_TABLES:
                 self.conn.execute(f"DELETE FROM {table} WHERE record_id = ?", [rid])
-            self._unindex(rid)
             self._write_children([(rid, pending)])
             kept = self._names_of([rid])
             self._drop_orphans({table: list(set(ids) - set(kept[table])) for table, ids in names.items()})
@@ -897,25 +898,47 @@ class Library:
             "INSERT INTO record_categories (category, record_id) VALUES (?, ?)",
             [(category, rid) for rid, p in batch for category in p.categories],
         )
+        respelt: dict[int, dict[str, tuple[str, ...]]] = {}
         for f, facet in enumerate(schema.FACETS):
             rows = []
             for rid, p in batch:
                 if names := p.facets[f]:
-                    facet_ids = dict.fromkeys(self._name_id(facet, name) for name in names)
-                    rows.extend((rid, i, fid) for i, fid in enumerate(facet_ids))
+                    stored = dict(self._name_id(facet, name) for name in names)  # one per id
+                    rows.extend((rid, i, fid) for i, fid in enumerate(stored))
+                    if tuple(stored.values()) != names:
+                        respelt.setdefault(rid, {})[facet] = tuple(stored.values())
             if rows:
                 run(f"INSERT INTO record_{facet} (record_id, position, {facet}_id) VALUES (?, ?, ?)", rows)
-        run(_FTS_INSERT, [(rid, *p.index) for rid, p in batch])
-        for sql, positions in _SMALL_INSERTS:
-            rows = [(rid, *(p.index[i] for i in positions)) for rid, p in batch]
-            run(sql, [row for row in rows if any(row[1:])])
+        # Names spelt as the library already spells them ("lora" for a given "LoRA") are indexed
+        # as they will be read back, for a later edit to take them out.
+        self._index(
+            (rid, _fts_values(p.as_record().with_(**respelt[rid])) if rid in respelt else p.index)
+            for rid, p in batch
+        )
+
+    def _index(self, rows: Iterable[tuple[int, tuple[str, ...]]]) -> None:
+        """Add records (id, :func:`_fts_values`) to the search indexes."""
+        rows = list(rows)
+        for insert, _, positions in _INDEX_WRITES:
+            values = ((rid, *(text[i] for i in positions)) for rid, text in rows)
+            self.conn.executemany(insert, [row for row in values if any(row[1:])])
 
     def _unindex(self, rid: int) -> None:
-        # The small indexes keep no text of their own: FTS5 removes a row from a contentless
-        # index given the very text it was given, which records_fts still holds.
-        for sql in _SMALL_DELETES:
-            self.conn.execute(sql, [rid])
-        self.conn.execute("DELETE FROM records_fts WHERE rowid = ?", [rid])
+        """Take a record out of the search indexes. They keep no copy of the text they index:
+        FTS5 takes a row out given the very text it was given, which is what the record as
+        stored makes (see :meth:`_write_children`)."""
+        text = _fts_values(self._load([rid])[0])
+        for _, delete, positions in _INDEX_WRITES:
+            row = [text[i] for i in positions]
+            if any(row):
+                self.conn.execute(delete, [rid, *row])
+
+    def reindex(self) -> None:
+        """Fill the (empty) search indexes from the records, a thousand at a time."""
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM records ORDER BY id")]
+        for start in range(0, len(ids), 1000):
+            batch = ids[start : start + 1000]
+            self._index((rid, _fts_values(r)) for rid, r in zip(batch, self._load(batch), strict=True))
 
     def _author_ids(self, names: set[str]) -> dict[str, int]:
         """Ids of author names, adding the new ones: two statements for a whole batch."""
@@ -932,15 +955,16 @@ class Library:
                 "SELECT name, id FROM authors WHERE name IN (SELECT value FROM json_each(?))",
                 [json.dumps(missing)],
             )
-            cache.update((("authors", name), rid) for name, rid in rows)
+            cache.update((("authors", name), (rid, name)) for name, rid in rows)
             for name in missing:
                 if ("authors", name) not in cache:  # a name JSON cannot carry intact (a NUL)
                     row = self.conn.execute("SELECT id FROM authors WHERE name = ?", [name]).fetchone()
-                    cache[("authors", name)] = row[0]
-        return {name: cache[("authors", name)] for name in names}
+                    cache[("authors", name)] = (row[0], name)
+        return {name: cache[("authors", name)][0] for name in names}
 
-    def _name_id(self, table: str, name: str) -> int:
-        """The id of ``name`` in a facet table (tags, models…), adding it if new.
+    def _name_id(self, table: str, name: str) -> tuple[int, str]:
+        """The id of ``name`` in a facet table (tags, models…), adding it if new, and its
+        spelling there: names differing only in case are one name, spelt as first given.
 
         Remembered while a load runs; forgotten whenever a transaction fails, since the ids it
         added are then gone.
@@ -948,15 +972,13 @@ class Library:
         cached = self._name_ids.get((table, name))
         if cached is not None:
             return cached
-        row = self.conn.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
-        if row:
-            found = row[0]
-        else:
-            found = self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name]).lastrowid
+        row = self.conn.execute(f"SELECT id, name FROM {table} WHERE name = ?", [name]).fetchone()
+        if row is None:
+            row = (self.conn.execute(f"INSERT INTO {table} (name) VALUES (?)", [name]).lastrowid or 0, name)
         if len(self._name_ids) >= _NAME_CACHE:
             self._name_ids.clear()
-        self._name_ids[(table, name)] = found or 0
-        return found or 0
+        self._name_ids[(table, name)] = row
+        return row
 
     def _names_of(self, rids: Sequence[int]) -> dict[str, list[int]]:
         """The author and facet name ids the records use: those that may be left without a
@@ -990,29 +1012,22 @@ class Library:
                 )
 
 
-_FTS_INSERT = (
-    f"INSERT INTO records_fts (rowid, {', '.join(n for n, _ in schema.FTS_COLUMNS)})"
-    f" VALUES (?{', ?' * len(schema.FTS_COLUMNS)})"
-)
 _CHILD_TABLES = (
     "identifiers", "urls", "record_authors", "record_categories", *(f"record_{f}" for f in schema.FACETS)
 )  # fmt: skip
 #: Tables of names (authors, tags…) and the column of their join table that points at them.
 _NAME_TABLES = (("authors", "author_id"), *((facet, f"{facet}_id") for facet in schema.FACETS))
-_SMALL_INSERTS = tuple(
+#: For each search index: the statements that add a record's row and take it out, and the
+#: positions in :func:`_fts_values` of its columns. A row is written only when it has some
+#: text, and taken out on the same condition: FTS5 is not told to remove what it never had.
+_INDEX_WRITES = tuple(
     (
         f"INSERT INTO {table} (rowid, {', '.join(n for n, _ in spec)}) VALUES (?{', ?' * len(spec)})",
+        f"INSERT INTO {table} ({table}, rowid, {', '.join(n for n, _ in spec)})"
+        f" VALUES ('delete', ?{', ?' * len(spec)})",
         tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in spec),
     )
-    for table, spec in schema.SMALL_INDEXES.items()
-)
-# Only rows that were written (some text) may be deleted: a delete of a row a contentless index
-# never had would corrupt its counts.
-_SMALL_DELETES = tuple(
-    f"INSERT INTO {table} ({table}, rowid, {', '.join(n for n, _ in spec)})"
-    f" SELECT 'delete', rowid, {', '.join(n for n, _ in spec)} FROM records_fts"
-    f" WHERE rowid = ? AND ({schema.any_filled(spec)})"
-    for table, spec in schema.SMALL_INDEXES.items()
+    for table, spec in SEARCH_TIERS
 )
 #: Settings for a bulk load (see Library.loading): a page cache of 256 MB (KiB, negative),
 #: sync only at WAL checkpoints, and those every 64 MB of pages rather than 4 MB (a page that

@@ -185,7 +185,7 @@ def m005_title_key(db: Database) -> None:
 
 
 def m006_small_indexes(db: Database) -> None:
-    # Contentless: their text is records_fts's, which a delete reads back (Library._unindex).
+    # Contentless: their text is records_fts's, which a delete reads back (until m008).
     for table, spec in SMALL_INDEXES.items():
         columns = ", ".join(name for name, _ in spec)
         db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({columns}, content = '', {_TOKENIZE})")
@@ -237,6 +237,24 @@ def m007_indexes_for_scale(db: Database) -> None:
     )
 
 
+def m008_contentless_index(db: Database) -> None:
+    # The full-text index keeps no copy of the text it indexes: that copy held every abstract a
+    # second time, a third of the file and of what each load writes. To take a record out, its
+    # index text is made again from the record (Library._unindex), so all three indexes are
+    # filled anew from the records, as that makes them, whatever an older version wrote.
+    # Changing what Library's _fts_values makes of a record needs a migration like this one.
+    from pathlib import Path
+
+    from .library import Library
+
+    columns = ", ".join(name for name, _ in FTS_COLUMNS)
+    db.execute("DROP TABLE records_fts")
+    db.execute(f"CREATE VIRTUAL TABLE records_fts USING fts5({columns}, content = '', {_TOKENIZE})")
+    for table in SMALL_INDEXES:
+        db.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+    Library(db.conn, Path()).reindex()
+
+
 MIGRATIONS = (
     m001_initial,
     m002_arxiv_metadata,
@@ -245,6 +263,7 @@ MIGRATIONS = (
     m005_title_key,
     m006_small_indexes,
     m007_indexes_for_scale,
+    m008_contentless_index,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
