@@ -18,6 +18,7 @@ from llmref.errors import UsageError
 from llmref.sources.arxiv import LOOPBACK_INTERVAL
 
 from .arxiv_server import ArxivServer, Failure, arxiv_server_fixture, html_page, rate_limited, slow, truncated  # noqa: F401
+from .conftest import runner_for
 
 
 @pytest.fixture
@@ -322,6 +323,15 @@ def test_resolve_links_an_exact_title_and_lists_the_rest(api: ArxivServer, seede
 def test_resolve_dry_run_writes_nothing(api: ArxivServer, seeded) -> None:
     assert seeded("resolve", "towards", "--dry-run").exit_code == 0
     assert record(seeded, "towards")["arxiv_id"] is None
+
+
+def test_a_dry_run_on_a_missing_library_creates_none(api: ArxivServer, tmp_path: Path) -> None:
+    # It shows what resolving the library a first run creates would link, and writes nothing.
+    missing = tmp_path / "new" / "llmref.db"
+    result = runner_for(missing)("resolve", "towards", "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert [o["key"] for o in json.loads(result.stdout)["linked"]] == ["towards"]
+    assert not missing.parent.exists()
 
 
 def test_discover_marks_what_the_library_has_and_adds_picks(api: ArxivServer, seeded) -> None:

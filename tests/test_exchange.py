@@ -10,7 +10,7 @@ import pytest
 from llmref.exchange import merge
 from llmref.models import Record
 
-from .conftest import LORA
+from .conftest import LORA, runner_for
 
 
 def test_json_export_of_everything_reimports_to_the_same_records(seeded, empty, tmp_path: Path) -> None:
@@ -119,6 +119,25 @@ def test_import_dry_run_writes_nothing(seeded, empty, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout)["written"] is False
     assert json.loads(empty("list", "--json").stdout) == []
+
+
+def test_a_dry_run_creates_no_library(seeded, tmp_path: Path) -> None:
+    # What a first real import would do to the library a first run creates (the curated list),
+    # shown without that library, or anything else, being written.
+    path = tmp_path / "mine.bib"
+    lovelace = "@article{lovelace1843, title = {Notes on the Engine}, author = {Lovelace, Ada}, year = 1843}"
+    path.write_text(seeded("export", "--bibtex", "--key", "hu2021lora").stdout + lovelace + "\n")
+    missing = tmp_path / "later" / "llmref.db"
+    before = set(tmp_path.rglob("*"))
+    result = runner_for(missing)("import", str(path), "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert [(o["status"], o["key"]) for o in outcomes] == [
+        ("merged", "hu2021lora"),
+        ("added", "lovelace1843"),
+    ]
+    assert not missing.parent.exists()
+    assert set(tmp_path.rglob("*")) == before
 
 
 @pytest.mark.parametrize(

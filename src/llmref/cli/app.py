@@ -105,10 +105,22 @@ def _db_path(ctx: typer.Context) -> Path:
     return given.expanduser() if given else default_db_path()
 
 
-def _library(ctx: typer.Context) -> Any:
+def _library(ctx: typer.Context, *, dry_run: bool = False) -> Any:
+    """The library, created on first use. For a dry run a missing library is made in a folder
+    of its own, thrown away at the end: what the run shows is what the real first run would do,
+    and nothing is written where the library would be."""
     from ..services import open_library
+    from ..store.library import Library
 
-    library = open_library(_db_path(ctx))
+    path = _db_path(ctx)
+    if dry_run and Library.missing(path):
+        import shutil
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="llmref-dry-run-"))
+        ctx.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))  # after the close below
+        path = folder / path.name
+    library = open_library(path)
     ctx.call_on_close(library.close)
     return library
 

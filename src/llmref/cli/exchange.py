@@ -191,7 +191,7 @@ def import_(
             "--category and --since filter arXiv snapshots only.", "Add --format arxiv-snapshot."
         )
     found, problems = exchange.read_files(files, fmt)
-    library = _library(ctx)
+    library = _library(ctx, dry_run=dry_run)
     if dry_run:
         report = _dry_run(library, found, problems)
     else:

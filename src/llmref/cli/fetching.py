@@ -203,7 +203,7 @@ def refresh(
             "Name the records to refresh, or use --all.",
             "llmref refresh hu2021lora  (or: llmref refresh --all)",
         )
-    library = _library(ctx)
+    library = _library(ctx, dry_run=dry_run)
     with _progress("Fetching from arXiv") as progress:
         found, problems = metadata.refresh(library, refs or [], _source(), dry_run=dry_run, progress=progress)
     if as_json:
@@ -272,7 +272,7 @@ def resolve(
     from .. import metadata
     from . import output
 
-    library = _library(ctx)
+    library = _library(ctx, dry_run=dry_run)
     with _progress("Searching arXiv") as progress:
         linked, unresolved = metadata.resolve(
             library, refs or [], _source(), dry_run=dry_run, progress=progress

@@ -117,9 +117,7 @@ class Library:
         an interrupted first run never leaves a half-filled database behind.
         """
         path = Path(path)
-        # An empty file is what `touch` or a crashed editor leaves: nothing to keep, so it is
-        # treated like a missing one.
-        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        if cls.missing(path):
             cls.create(path, seed or ())
         conn = _connect(path)
         library = cls(conn, path)
@@ -129,6 +127,13 @@ class Library:
             conn.close()
             raise
         return library
+
+    @staticmethod
+    def missing(path: Path) -> bool:
+        """Whether there is no library at ``path`` yet, so that :meth:`open` creates one. An
+        empty file is what `touch` or a crashed editor leaves: nothing to keep, so it counts as
+        missing."""
+        return not path.exists() or (path.is_file() and path.stat().st_size == 0)
 
     @classmethod
     def create(cls, path: Path, seed: Iterable[Record] = ()) -> None:
