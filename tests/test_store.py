@@ -166,6 +166,18 @@ def test_filters_combine_with_a_query(library: Library) -> None:
 def test_list_sorts(library: Library) -> None:
     assert keys_of(library.list(sort="year", reverse=True))[0] == "zhang2023adaptive"
     assert keys_of(library.list(sort="key"))[0] == "hu2021lora"
+    for n, year in enumerate((None, 2019, None, 2019)):
+        library.insert(Record(title=f"Dated {n}", year=year))
+    everything = list(enumerate(library.list()))  # in the order added
+    for reverse in (False, True):
+        # Ties in the order added (newest first when reversed); no year last either way.
+        dated = sorted(((r.year, n, r) for n, r in everything if r.year), reverse=reverse)
+        undated = sorted(((n, r) for n, r in everything if not r.year), reverse=reverse)
+        expected = keys_of(r for *_, r in dated) + keys_of(r for _, r in undated)
+        assert keys_of(library.list(sort="year", reverse=reverse)) == expected
+        for limit in range(1, len(expected) + 1):
+            assert keys_of(library.list(sort="year", reverse=reverse, limit=limit)) == expected[:limit]
+    assert keys_of(library.list(Filters(year_to=2019), sort="year", limit=3)) == ["dated2019", "dated2019b"]
     with pytest.raises(UsageError):
         library.list(sort="colour")
 

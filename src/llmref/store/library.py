@@ -569,20 +569,24 @@ class Library:
         if sort not in SORTS:
             raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
         way = "DESC" if reverse else "ASC"
-        order = {
-            "added": f"r.id {way}",
-            "key": f"r.key {way}",
-            # Records without a year come last either way.
-            "year": f"r.year IS NULL, r.year {way}, r.id {way}",
-            "title": f"r.title COLLATE NOCASE {way}, r.id {way}",
-        }[sort]
-        # By date added or key, records are read in an index's order, and a page is soon full.
-        early = limit is not None and sort in ("added", "key")
+        # Except by title, records are read in an index's order, and a page is soon full.
+        early = limit is not None and sort != "title"
         where, params = filters.where(self.conn, stops_early=early)
+        if sort != "year":
+            order = {"added": "r.id", "key": "r.key", "title": "r.title COLLATE NOCASE"}[sort]
+            return self._ids(where, params, f"{order} {way}, r.id {way}", limit)
+        # Records without a year come last either way: two reads, each in the year index's
+        # order (a sort of every record otherwise), each stopping when the page is full.
+        dated = self._ids(f"r.year IS NOT NULL AND ({where})", params, f"r.year {way}, r.id {way}", limit)
+        if limit is not None and len(dated) >= limit:
+            return dated
+        rest = None if limit is None else limit - len(dated)
+        return dated + self._ids(f"r.year IS NULL AND ({where})", params, f"r.id {way}", rest)
+
+    def _ids(self, where: str, params: list[Any], order: str, limit: int | None) -> list[int]:
         sql = f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}"
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+            sql += f" LIMIT {int(limit)}"
         return [r[0] for r in self.conn.execute(sql, params)]
 
     def facet_counts(self, facet: str, filters: Filters = NO_FILTERS) -> list[tuple[str, int]]:
