@@ -163,6 +163,28 @@ def test_filters_combine_with_a_query(library: Library) -> None:
     assert keys_of(h.record for h in library.search("tuning", Filters(venue="ACL"))) == ["li2021prefixtuning"]
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(tags=("lora",)),
+        Filters(sections=("Adapter",)),
+        Filters(authors=("hu",), models=("gpt",)),
+        Filters(categories=("cs.",)),
+        Filters(year_from=2021, tasks=("summar",)),
+    ],
+)
+def test_a_filtered_search_finds_what_both_find(library: Library, filters: Filters, membership: str) -> None:
+    # Filters that test a record by its id alone are checked on the index's rows, without
+    # reading the records: the same records either way.
+    library.save(library.get("hu2021lora").with_(categories=("cs.CL",)))
+    for query in ("a", "adaptation", "tuning"):
+        found = {h.record.key for h in library.search(query, limit=None)}
+        allowed = {r.key for r in library.list(filters)}
+        expected = found & allowed
+        assert {h.record.key for h in library.search(query, filters)} == expected
+        assert {r.key for r in library.records(library.search_ids(query, filters))} == expected
+
+
 def test_list_sorts(library: Library) -> None:
     assert keys_of(library.list(sort="year", reverse=True))[0] == "zhang2023adaptive"
     assert keys_of(library.list(sort="key"))[0] == "hu2021lora"

@@ -489,32 +489,34 @@ class Library:
         (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
         tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
         word in half a million abstracts says little about any one of them, and ranking them
-        all would take seconds. For a page without filters, a tier looks for the words as typed
-        first, and for words they begin (``model`` → models, modeling) only when those do not
-        fill the page.
+        all would take seconds. For a page, a tier looks for the words as typed first, and for
+        words they begin (``model`` → models, modeling) only when those do not fill the page.
         """
         match = fts.match_expression(query, raw=raw)
-        where, params = filters.where(self.conn, stops_early=limit is not None)
+        # Every indexed row is a record: only filters on its row's columns need to read it.
+        joined = not filters.by_id_only
+        where, params = filters.where(
+            self.conn, stops_early=limit is not None, record_id="r.id" if joined else "f.rowid"
+        )
         if raw:
             try:
-                return self._ranked("records_fts", schema.FTS_COLUMNS, match, where, params, limit)
+                return self._ranked("records_fts", schema.FTS_COLUMNS, match, (where, params, joined), limit)
             except sqlite3.OperationalError as exc:
                 raise UsageError(
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
                 ) from exc
         # A prefix search gathers the matches of every word the prefix covers before it reads
-        # any: for `model` in a large library, most of its titles. With filters, each search
-        # also gathers the records they allow, which costs more than a second try saves.
-        exact = None if limit is None or where != "1" else fts.match_expression(query, prefix=False)
+        # any: for `model` in a large library, most of its titles.
+        exact = None if limit is None else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         for index, columns in SEARCH_TIERS:
             if limit is not None and len(rows) >= limit:
                 break
             best = None if limit is None else limit + len(seen)  # enough, after those already taken
-            found = self._ranked(index, columns, exact, where, params, best) if exact else []
+            found = self._ranked(index, columns, exact, (where, params, joined), best) if exact else []
             if best is None or len(found) < best:
-                found = self._ranked(index, columns, match, where, params, best)
+                found = self._ranked(index, columns, match, (where, params, joined), best)
             for row in found:
                 if limit is not None and len(rows) >= limit:
                     break
@@ -528,17 +530,18 @@ class Library:
         index: str,
         columns: Sequence[tuple[str, float]],
         match: str,
-        where: str,
-        params: list[Any],
+        filtered: tuple[str, list[Any], bool],
         limit: int | None,
     ) -> list[tuple[int, float]]:
         """Matches of one full-text index by bm25: all of them, or the ``limit`` best of the newest
-        :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass)."""
+        :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass).
+        ``filtered``: the filters' clause, its parameters, and whether it reads ``records r``."""
+        where, params, joined = filtered
         weights = ", ".join(str(w) for _, w in columns)
-        # Without filters the records table has nothing to say: every indexed row is a record.
-        joined = f" JOIN records r ON r.id = f.rowid WHERE {index} MATCH ? AND {where}"
-        sql = f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f" + (
-            joined if params or where != "1" else f" WHERE {index} MATCH ?"
+        sql = (
+            f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
+            + (" JOIN records r ON r.id = f.rowid" if joined else "")
+            + f" WHERE {index} MATCH ? AND {where}"
         )
         if limit is None:
             return [

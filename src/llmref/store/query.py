@@ -38,26 +38,33 @@ class Filters:
         if self.kind is not None:
             check_kind(self.kind)
 
+    @property
+    def by_id_only(self) -> bool:
+        """Whether the filters test a record by its id alone (names, categories, sections), so
+        that a query need not read the record's row."""
+        return self.year_from is None and self.year_to is None and not self.venue and not self.kind
+
     def where(
-        self, conn: sqlite3.Connection | None = None, *, stops_early: bool = False
+        self, conn: sqlite3.Connection | None = None, *, stops_early: bool = False, record_id: str = "r.id"
     ) -> tuple[str, list[object]]:
         """A WHERE clause over ``records r`` (``1`` when nothing is filtered) and its parameters.
 
         ``stops_early``: the query reads records in an order an index gives and stops after a
         page; then, given the library's connection, an author or category filter that many
-        records pass is tested on each record read (see :func:`_membership`).
+        records pass is tested on each record read (see :func:`_membership`). ``record_id``:
+        what holds the record's id in the query (``r.id``; with :attr:`by_id_only`, any id).
         """
         conn = conn if stops_early else None
         clauses: list[str] = []
         params: list[object] = []
         for tag in self.tags:
-            clauses.append(_facet_clause("tags", exact=True))
+            clauses.append(_facet_clause("tags", record_id, exact=True))
             params.append(tag)
         for model in self.models:
-            clauses.append(_facet_clause("models", exact=False))
+            clauses.append(_facet_clause("models", record_id, exact=False))
             params.append(_like(model))
         for task in self.tasks:
-            clauses.append(_facet_clause("tasks", exact=False))
+            clauses.append(_facet_clause("tasks", record_id, exact=False))
             params.append(_like(task))
         for author in self.authors:
             # The family name, or the start of the whole name ("Edward", "Edward Hu"): both
@@ -65,6 +72,7 @@ class Filters:
             name = fold(author)
             clause, values = _membership(
                 conn,
+                record_id,
                 "record_authors ra JOIN authors a ON a.id = ra.author_id",
                 "ra.record_id",
                 lambda c: f"{c}a.family = ? OR ({c}a.folded >= ? AND {c}a.folded < ?)",
@@ -78,7 +86,7 @@ class Filters:
             for prefix in prefixes:
                 bounds += [prefix, prefix + _LAST_CHARACTER]
             test = partial(_category_test, bool(exact), len(prefixes))
-            clause, values = _membership(conn, "record_categories", "record_id", test, bounds)
+            clause, values = _membership(conn, record_id, "record_categories", "record_id", test, bounds)
             clauses.append(clause)
             params += values
         if self.year_from is not None:
@@ -91,7 +99,11 @@ class Filters:
             clauses.append("r.venue = ? COLLATE NOCASE")
             params.append(self.venue)
         for section in self.sections:
-            clauses.append("EXISTS (SELECT 1 FROM json_each(r.section) WHERE value LIKE ? ESCAPE '\\')")
+            # Few records have a section, and records_section indexes those: only they are read.
+            clauses.append(
+                f"{record_id} IN (SELECT s.id FROM records s WHERE s.section != '[]' AND EXISTS"
+                " (SELECT 1 FROM json_each(s.section) WHERE value LIKE ? ESCAPE '\\'))"
+            )
             params.append(_like(section))
         if self.kind:
             clauses.append("r.kind = ?")
@@ -113,25 +125,27 @@ GATHERED_AT_MOST = 5000
 
 def _membership(
     conn: sqlite3.Connection | None,
-    source: str,
     record_id: str,
+    source: str,
+    owner: str,
     test: Callable[[str], str],
     values: list[Any],
 ) -> tuple[str, list[Any]]:
-    """A clause that holds for the records ``r`` that some row of ``source`` passing ``test``
-    names, in the faster of two forms for a query that stops after a page: the ids gathered
-    first (``r.id IN``), when few pass (or ``conn`` is None); else each record's own rows looked
-    up by its id (``EXISTS``), so that a page of the newest Wangs reads a few hundred records
-    rather than gathering a fifth of the library first. A query that reads every record is
-    better off with the gathered set: one look-up each, against several.
+    """A clause that holds for the record whose id is ``record_id`` when some row of ``source``
+    passing ``test`` names it (in its column ``owner``), in the faster of two forms for a query
+    that stops after a page: the ids gathered first (``IN``), when few pass (or ``conn`` is
+    None); else each record's own rows looked up by its id (``EXISTS``), so that a page of the
+    newest Wangs reads a few hundred records rather than gathering a fifth of the library
+    first. A query that reads every record is better off with the gathered set: one look-up
+    each, against several.
 
     ``test`` gives the condition with its columns prefixed by what it is given: ``+`` keeps
     them from choosing an index, so that the look-up goes by record id.
     """
-    gathered = f"SELECT {record_id} FROM {source} WHERE {test('')}"
+    gathered = f"SELECT {owner} FROM {source} WHERE {test('')}"
     if conn is None or _passing(conn, gathered, values) <= GATHERED_AT_MOST:
-        return f"r.id IN ({gathered})", values
-    return f"EXISTS (SELECT 1 FROM {source} WHERE {record_id} = r.id AND ({test('+')}))", values
+        return f"{record_id} IN ({gathered})", values
+    return f"EXISTS (SELECT 1 FROM {source} WHERE {owner} = {record_id} AND ({test('+')}))", values
 
 
 def _category_test(exact: bool, prefixes: int, c: str) -> str:
@@ -152,10 +166,10 @@ def _categories(text: str) -> tuple[list[str], list[str]]:
     return [c for c in names if not c.endswith(".")], [c for c in names if c.endswith(".")]
 
 
-def _facet_clause(facet: str, *, exact: bool) -> str:
-    test = "f.name = ?" if exact else "f.name LIKE ? ESCAPE '\\'"
+def _facet_clause(facet: str, record_id: str, *, exact: bool) -> str:
+    test = "n.name = ?" if exact else "n.name LIKE ? ESCAPE '\\'"
     return (
-        f"r.id IN (SELECT rf.record_id FROM record_{facet} rf JOIN {facet} f ON f.id = rf.{facet}_id"
+        f"{record_id} IN (SELECT rf.record_id FROM record_{facet} rf JOIN {facet} n ON n.id = rf.{facet}_id"
         f" WHERE {test})"
     )
 
