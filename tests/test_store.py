@@ -522,8 +522,10 @@ def test_a_library_without_the_small_indexes_gets_them_on_open(library: Library,
     library.conn.execute("DROP TABLE records_badges")
     library.conn.execute("DROP TABLE records_title")
     library.conn.execute(
-        "DELETE FROM _sqlite_migrations WHERE name IN ('m006_small_indexes', 'm007_indexes_for_scale')"
+        "DELETE FROM _sqlite_migrations"
+        " WHERE name IN ('m006_small_indexes', 'm007_indexes_for_scale', 'm009_venue_index')"
     )
+    library.conn.execute("DROP INDEX records_venue")
     for index in (
         "records_year",
         "records_kind",
@@ -601,6 +603,21 @@ def test_a_filter_many_records_pass_is_looked_up_by_record(
     assert re.search(r"SEARCH ra USING [\w ]+ \(record_id=\?\)", plan)
     assert "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in plan
     assert re.search(r"SEARCH record_categories USING [\w ]+ \(record_id=\?\)", plan)
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        (Filters(venue="iclr"), "records_venue"),
+        (Filters(year_from=2020, year_to=2021), "records_year"),
+        (Filters(kind="tool"), "records_kind"),
+    ],
+)
+def test_filters_on_a_record_s_row_read_an_index(library: Library, filters: Filters, index: str) -> None:
+    where, params = filters.where(library.conn, stops_early=True)
+    sql = f"EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE {where} ORDER BY r.id LIMIT 20"
+    plan = " ".join(row[-1] for row in library.conn.execute(sql, params))
+    assert index in plan
 
 
 def test_a_new_key_avoids_a_key_given_in_another_case(library: Library) -> None:

@@ -61,6 +61,7 @@ DEFERRED_INDEXES = (
     "authors_family",
     "authors_folded",
     "record_categories_record",
+    "records_venue",
 )
 #: Where a load keeps the indexes it dropped until it builds them again.
 PENDING_INDEXES = "pending_indexes"
@@ -255,6 +256,11 @@ def m008_contentless_index(db: Database) -> None:
     Library(db.conn, Path()).reindex()
 
 
+def m009_venue_index(db: Database) -> None:
+    # What --venue looks up: a million records were read for `list --venue ICLR`.
+    db.execute("CREATE INDEX records_venue ON records(venue COLLATE NOCASE)")
+
+
 MIGRATIONS = (
     m001_initial,
     m002_arxiv_metadata,
@@ -264,6 +270,7 @@ MIGRATIONS = (
     m006_small_indexes,
     m007_indexes_for_scale,
     m008_contentless_index,
+    m009_venue_index,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
