@@ -489,8 +489,9 @@ class Library:
         (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
         tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
         word in half a million abstracts says little about any one of them, and ranking them
-        all would take seconds. For a page, a tier looks for the words as typed first, and for
-        words they begin (``model`` → models, modeling) only when those do not fill the page.
+        all would take seconds. For a page (unless a filter reads the records' rows: year,
+        venue, kind), a tier looks for the words as typed first, and for words they begin
+        (``model`` → models, modeling) only when those do not fill the page.
         """
         match = fts.match_expression(query, raw=raw)
         # Every indexed row is a record: only filters on its row's columns need to read it.
@@ -506,8 +507,10 @@ class Library:
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
                 ) from exc
         # A prefix search gathers the matches of every word the prefix covers before it reads
-        # any: for `model` in a large library, most of its titles.
-        exact = None if limit is None else fts.match_expression(query, prefix=False)
+        # any: for `model` in a large library, most of its titles. A filter on the records'
+        # rows reads the row of each match, so a second search for the prefixes would read
+        # them again: with one, the prefixes are searched at once.
+        exact = None if limit is None or joined else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         for index, columns in SEARCH_TIERS:
