@@ -309,14 +309,24 @@ def test_a_removed_papers_suffixed_key_is_never_given_to_another(empty, tmp_path
 
 def test_search_fills_a_page_with_whole_words_before_prefixes(empty, tmp_path: Path) -> None:
     papers = [
-        Record(title="Modeling", authors=("Ann Lee",), year=2024),
-        Record(title="A Model for Reading Long Scientific Documents", authors=("Bo Li",), year=2022),
-        Record(title="Another Model for Reading Long Documents", authors=("Cy Ng",), year=2023),
+        Record(title="Modeling", authors=("Ann Lee",), year=2024, tags=("Shelf",)),
+        Record(
+            title="A Model for Reading Long Scientific Documents",
+            authors=("Bo Li",),
+            year=2022,
+            tags=("Shelf",),
+        ),
+        Record(
+            title="Another Model for Reading Long Documents", authors=("Cy Ng",), year=2023, tags=("Shelf",)
+        ),
     ]
     path = tmp_path / "papers.json"
     path.write_text(json.dumps([p.to_dict() for p in papers]))
     assert empty("import", str(path)).exit_code == 0
     page = json.loads(empty("search", "model", "--limit", "2", "--json").stdout)
     assert all(" Model " in r["title"] for r in page)
+    # The same with a filter that looks at names only.
+    filtered = json.loads(empty("search", "model", "--tag", "shelf", "--limit", "2", "--json").stdout)
+    assert [r["title"] for r in filtered] == [r["title"] for r in page]
     everything = json.loads(empty("search", "model", "--json").stdout)
     assert everything[0]["title"] == "Modeling" and len(everything) == 3
