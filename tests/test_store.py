@@ -13,7 +13,7 @@ from llmref.models import Record
 from llmref.store import query as filters_sql
 from llmref.store import schema
 from llmref.store.library import Library
-from llmref.store.query import Filters, parse_years
+from llmref.store.query import NO_FILTERS, Filters, parse_years
 
 from .conftest import ADALORA, FIXTURE_RECORDS, LORA
 
@@ -171,6 +171,8 @@ def test_filters_combine_with_a_query(library: Library) -> None:
         Filters(authors=("hu",), models=("gpt",)),
         Filters(categories=("cs.",)),
         Filters(year_from=2021, tasks=("summar",)),
+        Filters(venue="acl"),
+        Filters(kind="paper", year_to=2021),
     ],
 )
 def test_a_filtered_search_finds_what_both_find(library: Library, filters: Filters, membership: str) -> None:
@@ -183,6 +185,47 @@ def test_a_filtered_search_finds_what_both_find(library: Library, filters: Filte
         expected = found & allowed
         assert {h.record.key for h in library.search(query, filters)} == expected
         assert {r.key for r in library.records(library.search_ids(query, filters))} == expected
+
+
+def statements(library: Library, run) -> list[str]:
+    """The SQL statements ``run()`` sends to the library's connection."""
+    sent: list[str] = []
+    library.conn.set_trace_callback(sent.append)
+    try:
+        run()
+    finally:
+        library.conn.set_trace_callback(None)
+    return sent
+
+
+@pytest.mark.parametrize(
+    "filters", [Filters(venue="Nowhere"), Filters(authors=("nobody",)), Filters(tags=("lora",), kind="tool")]
+)
+def test_a_filter_nothing_passes_ends_a_search_before_the_indexes(library: Library, filters: Filters) -> None:
+    for limit in (20, None):
+        sent = statements(library, lambda n=limit: library.search("adaptation", filters, limit=n))
+        assert sent and not any("MATCH" in sql for sql in sent)
+    assert library.search_ids("adaptation", filters) == []
+
+
+def test_a_narrow_filter_is_tested_on_the_matches_by_id(library: Library, membership: str) -> None:
+    filters = Filters(venue="ICLR", year_from=2022)
+    sent = statements(library, lambda: library.search("budget", filters))
+    searches = [sql for sql in sent if "MATCH" in sql]
+    if membership == "gathered":  # one record passes: its id is all a search needs
+        assert searches and all("JOIN records" not in sql and "json_each" in sql for sql in searches)
+    else:  # no filter counts as narrow: each match's row is read
+        assert searches and all("JOIN records" in sql for sql in searches)
+    assert keys_of(h.record for h in library.search("budget", filters)) == ["zhang2023adaptive"]
+
+
+def test_few_passing_gives_the_records_every_filter_lets_through(library: Library) -> None:
+    hu = Filters(authors=("hu",), year_from=2019)
+    assert keys_of(library.records(hu.few_passing(library.conn, 1))) == ["hu2021lora"]
+    assert Filters(authors=("hu",), year_from=2022).few_passing(library.conn, 1) == []
+    assert Filters(year_from=2019).few_passing(library.conn, 1) is None  # each lets more through
+    assert Filters(venue="nowhere").few_passing(library.conn, 0) == []
+    assert NO_FILTERS.few_passing(library.conn, 100) is None
 
 
 def test_list_sorts(library: Library) -> None:

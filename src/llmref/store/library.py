@@ -22,6 +22,7 @@ from ..errors import NotFoundError, StoreError, UsageError
 from ..models import Record
 from ..text import fold, normalise_title
 from . import fts, schema
+from . import query as filtering
 from .query import NO_FILTERS, SORTS, Filters
 
 if TYPE_CHECKING:
@@ -492,13 +493,24 @@ class Library:
         all would take seconds. For a page (unless a filter reads the records' rows: year,
         venue, kind), a tier looks for the words as typed first, and for words they begin
         (``model`` → models, modeling) only when those do not fill the page.
+
+        A filter that lets few records through (see :meth:`Filters.few_passing`) is applied
+        first: the matches are then tested against those ids, without reading a record's row,
+        and a filter nothing passes ends the search before the indexes are read.
         """
         match = fts.match_expression(query, raw=raw)
-        # Every indexed row is a record: only filters on its row's columns need to read it.
-        joined = not filters.by_id_only
-        where, params = filters.where(
-            self.conn, stops_early=limit is not None, record_id="r.id" if joined else "f.rowid"
-        )
+        few = None if filters == NO_FILTERS else filters.few_passing(self.conn, filtering.GATHERED_AT_MOST)
+        if few is not None:
+            if not few:
+                return []
+            # `+`: tested on each match; as a constraint FTS5 would run the query once per id.
+            where, params, joined = "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)], False
+        else:
+            # Every indexed row is a record: only filters on its row's columns need to read it.
+            joined = not filters.by_id_only
+            where, params = filters.where(
+                self.conn, stops_early=limit is not None, record_id="r.id" if joined else "f.rowid"
+            )
         if raw:
             try:
                 return self._ranked("records_fts", schema.FTS_COLUMNS, match, (where, params, joined), limit)

@@ -55,60 +55,115 @@ class Filters:
         what holds the record's id in the query (``r.id``; with :attr:`by_id_only`, any id).
         """
         conn = conn if stops_early else None
-        clauses: list[str] = []
-        params: list[object] = []
+        tests = [(test.clause(conn, record_id), test.params) for test in self._tests()]
+        return (" AND ".join(c for c, _ in tests) or "1"), [p for _, params in tests for p in params]
+
+    def few_passing(self, conn: sqlite3.Connection, at_most: int) -> list[int] | None:
+        """The ids of the records that pass, in order, when one of the filters alone lets at
+        most ``at_most`` records through (counted in its own index, up to just past that);
+        else None. A filter so narrow is best applied first: a search then tests the few ids
+        rather than reading each match's record, or finds at once that nothing passes."""
+        counted = [(_passing(conn, test.source, test.params, at_most), test) for test in self._tests()]
+        if not counted:
+            return None
+        count, narrowest = min(counted, key=lambda item: item[0])
+        if count > at_most:
+            return None
+        where, params = self.where(conn, stops_early=True)
+        sql = f"SELECT r.id FROM records r WHERE r.id IN ({narrowest.source}) AND {where} ORDER BY r.id"
+        return [row[0] for row in conn.execute(sql, [*narrowest.params, *params])]
+
+    def _tests(self) -> list[_Test]:
+        tests: list[_Test] = []
         for tag in self.tags:
-            clauses.append(_facet_clause("tags", record_id, exact=True))
-            params.append(tag)
+            tests.append(_facet_test("tags", "n.name = ?", [tag]))
         for model in self.models:
-            clauses.append(_facet_clause("models", record_id, exact=False))
-            params.append(_like(model))
+            tests.append(_facet_test("models", "n.name LIKE ? ESCAPE '\\'", [_like(model)]))
         for task in self.tasks:
-            clauses.append(_facet_clause("tasks", record_id, exact=False))
-            params.append(_like(task))
+            tests.append(_facet_test("tasks", "n.name LIKE ? ESCAPE '\\'", [_like(task)]))
         for author in self.authors:
             # The family name, or the start of the whole name ("Edward", "Edward Hu"): both
             # index look-ups, and "hu" does not drag in every Zhu and Shuai.
             name = fold(author)
-            clause, values = _membership(
-                conn,
-                record_id,
-                "record_authors ra JOIN authors a ON a.id = ra.author_id",
-                "ra.record_id",
-                lambda c: f"{c}a.family = ? OR ({c}a.folded >= ? AND {c}a.folded < ?)",
-                [name, name, name + _LAST_CHARACTER],
+            tests.append(
+                _Test(
+                    "record_authors ra JOIN authors a ON a.id = ra.author_id",
+                    "ra.record_id",
+                    lambda c: f"{c}a.family = ? OR ({c}a.folded >= ? AND {c}a.folded < ?)",
+                    [name, name, name + _LAST_CHARACTER],
+                    looked_up=True,
+                )
             )
-            clauses.append(clause)
-            params += values
         for wanted in self.categories:
             exact, prefixes = _categories(wanted)
-            bounds = [json.dumps(exact)] if exact else []
+            values = [json.dumps(exact)] if exact else []
             for prefix in prefixes:
-                bounds += [prefix, prefix + _LAST_CHARACTER]
+                values += [prefix, prefix + _LAST_CHARACTER]
             test = partial(_category_test, bool(exact), len(prefixes))
-            clause, values = _membership(conn, record_id, "record_categories", "record_id", test, bounds)
-            clauses.append(clause)
-            params += values
-        if self.year_from is not None:
-            clauses.append("r.year >= ?")
-            params.append(self.year_from)
-        if self.year_to is not None:
-            clauses.append("r.year <= ?")
-            params.append(self.year_to)
+            tests.append(_Test("record_categories", "record_id", test, values, looked_up=True))
+        bounds = {op: year for op, year in ((">=", self.year_from), ("<=", self.year_to)) if year is not None}
+        if bounds:
+
+            def years(c: str) -> str:
+                return " AND ".join(f"{c}year {op} ?" for op in bounds)
+
+            tests.append(_row_test(years, [*bounds.values()]))
         if self.venue:
-            clauses.append("r.venue = ? COLLATE NOCASE")
-            params.append(self.venue)
+            tests.append(_row_test(lambda c: f"{c}venue = ? COLLATE NOCASE", [self.venue]))
         for section in self.sections:
             # Few records have a section, and records_section indexes those: only they are read.
-            clauses.append(
-                f"{record_id} IN (SELECT s.id FROM records s WHERE s.section != '[]' AND EXISTS"
-                " (SELECT 1 FROM json_each(s.section) WHERE value LIKE ? ESCAPE '\\'))"
+            tests.append(
+                _Test(
+                    "records s",
+                    "s.id",
+                    lambda _: (
+                        "s.section != '[]' AND EXISTS"
+                        " (SELECT 1 FROM json_each(s.section) WHERE value LIKE ? ESCAPE '\\')"
+                    ),
+                    [_like(section)],
+                )
             )
-            params.append(_like(section))
         if self.kind:
-            clauses.append("r.kind = ?")
-            params.append(self.kind)
-        return (" AND ".join(clauses) or "1"), params
+            tests.append(_row_test(lambda c: f"{c}kind = ?", [self.kind]))
+        return tests
+
+
+@dataclass(frozen=True)
+class _Test:
+    """One filter: the records whose id is in column ``owner`` of the rows of ``source`` that
+    pass ``condition`` (given a prefix for its columns) with ``params``."""
+
+    source_table: str
+    owner: str
+    condition: Callable[[str], str]
+    params: list[Any]
+    #: Whether, when many records pass, each record read looks up its own rows (see
+    #: :func:`_membership`) rather than the ids being gathered first.
+    looked_up: bool = False
+    #: For a filter on the record's own row: the condition on ``records r`` itself.
+    on_row: bool = False
+
+    @property
+    def source(self) -> str:
+        """The query that gives the ids of the records that pass."""
+        return f"SELECT {self.owner} FROM {self.source_table} WHERE {self.condition('')}"
+
+    def clause(self, conn: sqlite3.Connection | None, record_id: str) -> str:
+        if self.on_row:
+            return self.condition("r.")
+        if self.looked_up:
+            return _membership(conn, record_id, self)
+        return f"{record_id} IN ({self.source})"
+
+
+def _row_test(condition: Callable[[str], str], params: list[Any]) -> _Test:
+    """A filter on columns of the record's row."""
+    return _Test("records", "id", condition, params, on_row=True)
+
+
+def _facet_test(facet: str, test: str, params: list[Any]) -> _Test:
+    source = f"record_{facet} rf JOIN {facet} n ON n.id = rf.{facet}_id"
+    return _Test(source, "rf.record_id", lambda _: test, params)
 
 
 NO_FILTERS = Filters()
@@ -123,29 +178,23 @@ _LAST_CHARACTER = "\U0010ffff"
 GATHERED_AT_MOST = 5000
 
 
-def _membership(
-    conn: sqlite3.Connection | None,
-    record_id: str,
-    source: str,
-    owner: str,
-    test: Callable[[str], str],
-    values: list[Any],
-) -> tuple[str, list[Any]]:
-    """A clause that holds for the record whose id is ``record_id`` when some row of ``source``
-    passing ``test`` names it (in its column ``owner``), in the faster of two forms for a query
-    that stops after a page: the ids gathered first (``IN``), when few pass (or ``conn`` is
-    None); else each record's own rows looked up by its id (``EXISTS``), so that a page of the
-    newest Wangs reads a few hundred records rather than gathering a fifth of the library
-    first. A query that reads every record is better off with the gathered set: one look-up
-    each, against several.
+def _membership(conn: sqlite3.Connection | None, record_id: str, test: _Test) -> str:
+    """A clause that holds for the record whose id is ``record_id`` when it passes ``test``, in
+    the faster of two forms for a query that stops after a page: the ids gathered first
+    (``IN``), when few pass (or ``conn`` is None); else each record's own rows looked up by its
+    id (``EXISTS``), so that a page of the newest Wangs reads a few hundred records rather than
+    gathering a fifth of the library first. A query that reads every record is better off with
+    the gathered set: one look-up each, against several.
 
-    ``test`` gives the condition with its columns prefixed by what it is given: ``+`` keeps
-    them from choosing an index, so that the look-up goes by record id.
+    The condition's columns are prefixed with ``+`` in the second form: it keeps them from
+    choosing an index, so that the look-up goes by record id.
     """
-    gathered = f"SELECT {owner} FROM {source} WHERE {test('')}"
-    if conn is None or _passing(conn, gathered, values) <= GATHERED_AT_MOST:
-        return f"{record_id} IN ({gathered})", values
-    return f"EXISTS (SELECT 1 FROM {source} WHERE {owner} = {record_id} AND ({test('+')}))", values
+    if conn is None or _passing(conn, test.source, test.params, GATHERED_AT_MOST) <= GATHERED_AT_MOST:
+        return f"{record_id} IN ({test.source})"
+    return (
+        f"EXISTS (SELECT 1 FROM {test.source_table}"
+        f" WHERE {test.owner} = {record_id} AND ({test.condition('+')}))"
+    )
 
 
 def _category_test(exact: bool, prefixes: int, c: str) -> str:
@@ -154,9 +203,9 @@ def _category_test(exact: bool, prefixes: int, c: str) -> str:
     return " OR ".join(tests) or "0"
 
 
-def _passing(conn: sqlite3.Connection, gathered: str, values: list[Any]) -> int:
-    """How many rows ``gathered`` gives, counted up to just past :data:`GATHERED_AT_MOST`."""
-    sql = f"SELECT COUNT(*) FROM ({gathered} LIMIT {GATHERED_AT_MOST + 1})"
+def _passing(conn: sqlite3.Connection, gathered: str, values: list[Any], at_most: int) -> int:
+    """How many rows ``gathered`` gives, counted up to just past ``at_most``."""
+    sql = f"SELECT COUNT(*) FROM ({gathered} LIMIT {max(at_most, 0) + 1})"
     return conn.execute(sql, values).fetchone()[0]
 
 
@@ -164,14 +213,6 @@ def _categories(text: str) -> tuple[list[str], list[str]]:
     """``cs.CL,cs.`` → exact categories ``[cs.CL]`` and archive prefixes ``[cs.]``."""
     names = [c.strip() for c in text.split(",") if c.strip()]
     return [c for c in names if not c.endswith(".")], [c for c in names if c.endswith(".")]
-
-
-def _facet_clause(facet: str, record_id: str, *, exact: bool) -> str:
-    test = "n.name = ?" if exact else "n.name LIKE ? ESCAPE '\\'"
-    return (
-        f"{record_id} IN (SELECT rf.record_id FROM record_{facet} rf JOIN {facet} n ON n.id = rf.{facet}_id"
-        f" WHERE {test})"
-    )
 
 
 def _like(text: str) -> str:
