@@ -247,6 +247,21 @@ def test_list_sorts(library: Library) -> None:
         library.list(sort="colour")
 
 
+def test_title_order_ignores_case_and_keeps_ties_in_the_order_added(library: Library) -> None:
+    for title in ("alpha", "Beta", "ALPHA", "beta", "Alpha"):
+        library.insert(Record(title=title))
+    everything = list(enumerate(library.list()))
+    for reverse in (False, True):
+        expected = keys_of(
+            r for *_, r in sorted(((r.title.casefold(), n, r) for n, r in everything), reverse=reverse)
+        )
+        for limit in (None, *range(1, len(expected) + 1)):
+            assert keys_of(library.list(sort="title", reverse=reverse, limit=limit)) == expected[:limit]
+    sql = "EXPLAIN QUERY PLAN SELECT r.id FROM records r ORDER BY r.title COLLATE NOCASE, r.id LIMIT 5"
+    plan = " ".join(row[-1] for row in library.conn.execute(sql))
+    assert "records_title_order" in plan and "TEMP B-TREE" not in plan  # read in order, not sorted
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("2021", (2021, 2021)), ("2021-2023", (2021, 2023)), ("2021-", (2021, None)), ("-2020", (None, 2020))],

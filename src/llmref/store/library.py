@@ -587,9 +587,8 @@ class Library:
         if sort not in SORTS:
             raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
         way = "DESC" if reverse else "ASC"
-        # Except by title, records are read in an index's order, and a page is soon full.
-        early = limit is not None and sort != "title"
-        where, params = filters.where(self.conn, stops_early=early)
+        # Records are read in an index's order, and a page is soon full.
+        where, params = filters.where(self.conn, stops_early=limit is not None)
         if sort != "year":
             order = {"added": "r.id", "key": "r.key", "title": "r.title COLLATE NOCASE"}[sort]
             return self._ids(where, params, f"{order} {way}, r.id {way}", limit)

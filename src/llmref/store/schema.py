@@ -62,6 +62,7 @@ DEFERRED_INDEXES = (
     "authors_folded",
     "record_categories_record",
     "records_venue",
+    "records_title_order",
 )
 #: Where a load keeps the indexes it dropped until it builds them again.
 PENDING_INDEXES = "pending_indexes"
@@ -261,6 +262,11 @@ def m009_venue_index(db: Database) -> None:
     db.execute("CREATE INDEX records_venue ON records(venue COLLATE NOCASE)")
 
 
+def m010_title_order_index(db: Database) -> None:
+    # What `list --sort title` reads a page from: sorting a million titles took most of a second.
+    db.execute("CREATE INDEX records_title_order ON records(title COLLATE NOCASE)")
+
+
 MIGRATIONS = (
     m001_initial,
     m002_arxiv_metadata,
@@ -271,6 +277,7 @@ MIGRATIONS = (
     m007_indexes_for_scale,
     m008_contentless_index,
     m009_venue_index,
+    m010_title_order_index,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
