@@ -291,6 +291,25 @@ def test_a_long_file_is_written_in_batches_and_later_entries_still_meet_earlier_
     assert len(set(keys)) == len(keys) == len(json.loads(empty("list", "--json").stdout))
 
 
+def test_an_entry_meets_what_an_earlier_entry_of_the_file_gave_a_record(seeded, tmp_path: Path) -> None:
+    # The first entry merges into the seed's LoRA by title and gives it a DOI; the second is
+    # is found by that DOI alone.
+    path = tmp_path / "chain.bib"
+    path.write_text(
+        "@article{x1, title={LoRA: Low-Rank Adaptation of Large Language Models},"
+        " author={Hu, Edward J.}, year=2021, doi={10.1234/LORA.5}}\n"
+        "@article{x2, title={Low-Rank Adaptation, the Journal Version}, author={Hu, Edward J.},"
+        " year=2021, doi={10.1234/lora.5}}\n"
+        "@article{new1, title={A Paper Nobody Has}, author={Doe, Jane}, year=2020}\n"
+    )
+    outcomes = json.loads(seeded("import", str(path), "--json").stdout)["outcomes"]
+    assert [(o["status"], o["key"]) for o in outcomes] == [
+        ("merged", "hu2021lora"),
+        ("unchanged", "hu2021lora"),
+        ("added", "new1"),
+    ]
+
+
 def test_a_removed_papers_suffixed_key_is_never_given_to_another(empty, tmp_path: Path) -> None:
     def imported(*titles: str) -> list[str]:
         path = tmp_path / "papers.json"

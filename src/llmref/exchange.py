@@ -231,17 +231,22 @@ def import_records(
     library: Library, found: Sequence[tuple[str, Record]], problems: Sequence[Problem] = ()
 ) -> ImportReport:
     """Add what is new, fill in what the library has, in one transaction; importing twice changes nothing."""
+    from .text import normalise_title
+
     report = ImportReport(problems=list(problems))
+    marks = [_marks(record, normalise_title(record.title)) for _, record in found]
     with library.transaction():
-        new = _NewRecords(library, report)
-        for source, record in found:
-            if new.concern(record):
+        new = _NewRecords(library, report, library.held_marks(set().union(*marks)))
+        for (source, record), its_marks in zip(found, marks, strict=True):
+            if new.concern(its_marks):
                 new.write()  # a later entry of the file may be the same work as one not yet written
-            existing = library.matching(record)
+            existing = library.matching(record) if new.may_match(its_marks) else None
             if existing is None:
                 new.add(record)
             else:
                 report.outcomes.append(_merge_into(library, source, record, existing))
+                # What the merged record may now be found by: no more than what either had.
+                new.touched |= its_marks | _marks(existing, normalise_title(existing.title))
         new.write()
     return report
 
@@ -249,21 +254,29 @@ def import_records(
 class _NewRecords:
     """Records an import adds, written a batch at a time (one statement per table, not per
     record), their outcomes kept in the file's order. What a later entry is matched by (its
-    identifiers, key, title) must be written before it is matched: :meth:`concern` tells."""
+    identifiers, key, title) must be written before it is matched: :meth:`concern` tells.
+
+    ``held``: which of the import's marks (see :func:`_marks`) the library held before it, and
+    ``touched`` those of every record the import added or merged: an entry with neither
+    cannot match a record, and is not looked for.
+    """
 
     BATCH = 1000
 
-    def __init__(self, library: Library, report: ImportReport) -> None:
+    def __init__(self, library: Library, report: ImportReport, held: set[tuple[str, str]]) -> None:
         self.library = library
         self.report = report
+        self.held = held
+        self.touched: set[tuple[str, str]] = set()
         #: (the outcome's index, record, the key the file gave)
         self.waiting: list[tuple[int, Record, str | None]] = []
         self.marks: set[tuple[str, str]] = set()
 
-    def concern(self, record: Record) -> bool:
-        from .text import normalise_title
+    def concern(self, marks: set[tuple[str, str]]) -> bool:
+        return bool(self.waiting) and not self.marks.isdisjoint(marks)
 
-        return bool(self.waiting) and not self.marks.isdisjoint(_marks(record, normalise_title(record.title)))
+    def may_match(self, marks: set[tuple[str, str]]) -> bool:
+        return not (self.held.isdisjoint(marks) and self.touched.isdisjoint(marks))
 
     def add(self, record: Record) -> None:
         from .keys import is_valid_key, unique_key
@@ -273,13 +286,18 @@ class _NewRecords:
         if key:
 
             def taken(k: str) -> bool:
-                return ("key", k.casefold()) in self.marks or self.library.key_taken(k)
+                mark = ("key", k.casefold())
+                if mark in self.touched:
+                    return True
+                return mark in self.held if k == key else self.library.key_taken(k)
 
             if taken(key):
                 key = unique_key(key, taken)  # only the newcomer gets a suffix
         given = record.key
         record = record if key == given else record.with_(key=key)
-        self.marks.update(_marks(record, normalise_title(record.title)))
+        marks = _marks(record, normalise_title(record.title))
+        self.marks |= marks
+        self.touched |= marks
         self.report.outcomes.append(Outcome("added", key, record.title))
         self.waiting.append((len(self.report.outcomes) - 1, record, given))
         if len(self.waiting) >= self.BATCH:

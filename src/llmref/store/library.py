@@ -450,6 +450,28 @@ class Library:
                 return candidate
         return None
 
+    def held_marks(self, marks: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``marks`` some record holds, in a query per kind: identifiers as
+        ``(scheme, value)`` (what :meth:`Record.identifiers` gives), ``("key", folded key)``
+        and ``("title", normalised title)``. What :meth:`matching` may find a record by."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in marks:
+            by_kind.setdefault(kind, []).append(value)
+        held: set[tuple[str, str]] = set()
+        for kind, values in by_kind.items():
+            if kind == "key":
+                column, table, test, params = "lower(key)", "records", "key COLLATE NOCASE", []
+            elif kind == "title":
+                column, table, test, params = "title_key", "records", "title_key", []
+            else:
+                column, table, test, params = "value", "identifiers", "scheme = ? AND value", [kind]
+            rows = self.conn.execute(
+                f"SELECT {column} FROM {table} WHERE {test} IN (SELECT value FROM json_each(?))",
+                [*params, json.dumps(values)],
+            )
+            held.update((kind, row[0]) for row in rows)
+        return held
+
     def key_taken(self, key: str) -> bool:
         """Whether ``key`` (compared as BibTeX does, ignoring case) belongs to a record."""
         return self._key_taken(key)
@@ -798,15 +820,15 @@ class Library:
         """The keys of the batch: keys given are checked, new ones are made unique against the
         library and the rest of the batch."""
         taken: set[str] = set()  # case-folded, as keys compare
-        for key in (p.key for p in batch):
-            if not key:
-                continue
+        given = [p.key for p in batch if p.key]
+        held = {value for _, value in self.held_marks(("key", key.casefold()) for key in given)}
+        for key in given:
             if not keys.is_valid_key(key):
                 raise UsageError(
                     f"{key!r} is not a usable citation key.",
                     "Keys are letters, digits and _ : . + / - and start with a letter, digit or _.",
                 )
-            if key.casefold() in taken or self._key_taken(key):
+            if key.casefold() in taken or key.casefold() in held:
                 raise UsageError(f"The key {key!r} is already in the library.", "Choose another key.")
             taken.add(key.casefold())
         bases = {p.base_key for p in batch if p.base_key is not None}
