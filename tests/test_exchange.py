@@ -32,6 +32,23 @@ def test_importing_twice_changes_nothing(seeded, empty, tmp_path: Path) -> None:
     assert empty("export", "--json").stdout == before
 
 
+def test_a_library_s_own_bibtex_read_back_changes_only_what_was_edited(seeded, tmp_path: Path) -> None:
+    bib = tmp_path / "all.bib"
+    exported = seeded("export", "--bibtex").stdout
+    before = seeded("export", "--json").stdout
+    bib.write_text(exported)
+    report = json.loads(seeded("import", str(bib), "--json").stdout)
+    assert {o["status"] for o in report["outcomes"]} == {"unchanged"}
+    assert seeded("export", "--json").stdout == before
+    # An entry edited in the file is the user's now: kept, and written back as edited.
+    bib.write_text(exported.replace("@misc{hu2021lora,", "@misc{hu2021lora,\n  note = {Read twice},", 1))
+    report = json.loads(seeded("import", str(bib), "--json").stdout)
+    merged = [o for o in report["outcomes"] if o["status"] == "merged"]
+    # Its arXiv page, which the export gives as its url, is no new link.
+    assert [(o["key"], o["detail"]) for o in merged] == [("hu2021lora", "entry_type, bibtex_fields")]
+    assert "note = {Read twice}" in seeded("export", "--bibtex", "--key", "hu2021lora").stdout
+
+
 def test_importing_the_seed_into_the_seeded_library_changes_nothing(seeded, tmp_path: Path) -> None:
     dump = tmp_path / "all.json"
     dump.write_text(seeded("export", "--json").stdout)
@@ -133,7 +150,7 @@ def test_a_dry_run_creates_no_library(seeded, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     outcomes = json.loads(result.stdout)["outcomes"]
     assert [(o["status"], o["key"]) for o in outcomes] == [
-        ("merged", "hu2021lora"),
+        ("unchanged", "hu2021lora"),  # the curated list's own entry, as llmref writes it
         ("added", "lovelace1843"),
     ]
     assert not missing.parent.exists()
@@ -167,6 +184,30 @@ def test_merge_fills_and_extends_but_never_overwrites() -> None:
     assert (merged.venue, merged.abstract) == ("ICLR", "Text.")
     assert merged.tags == ("LoRA", "New")
     assert merged.authors == mine.authors  # a truncated list is replaced only by a longer one
+
+
+def test_merge_adds_no_link_to_a_page_of_the_record_s_own_identifiers() -> None:
+    mine = Record(
+        key="a",
+        title="T",
+        arxiv_id="2106.09685",
+        doi="10.1234/ABC.5",
+        urls=(("paper", "https://arxiv.org/pdf/2106.09685"),),
+    )
+    theirs = Record(
+        title="T",
+        urls=(
+            ("url", "https://arxiv.org/abs/2106.09685v2"),
+            ("doi", "https://doi.org/10.1234/abc.5"),
+            ("code", "https://github.com/microsoft/LoRA"),
+            ("other", "https://arxiv.org/abs/2301.00001"),  # another paper's page is a link
+        ),
+    )
+    assert merge(mine, theirs).urls == (
+        ("paper", "https://arxiv.org/pdf/2106.09685"),
+        ("code", "https://github.com/microsoft/LoRA"),
+        ("other", "https://arxiv.org/abs/2301.00001"),
+    )
 
 
 def test_generic_titles_from_a_bib_file_stay_separate_records(empty, tmp_path: Path) -> None:

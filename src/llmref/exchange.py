@@ -356,6 +356,8 @@ def merge(existing: Record, incoming: Record) -> Record:
     Nothing the library holds is overwritten or removed — not the key, not a title or note the
     user may have corrected, not a tag.
     """
+    if _written_for(existing, incoming):
+        return existing
     changes: dict[str, Any] = {}
     for name in _FILLABLE:
         if not getattr(existing, name) and getattr(incoming, name):
@@ -367,7 +369,7 @@ def merge(existing: Record, incoming: Record) -> Record:
         changes["authors_truncated"] = incoming.authors_truncated
     if not existing.section and incoming.section:
         changes["section"] = incoming.section
-    changes["urls"] = _merged_urls(existing.urls, incoming.urls)
+    changes["urls"] = _merged_urls(existing.urls, incoming.urls, existing.with_(**changes).identifiers())
     if not existing.bibtex_fields and incoming.bibtex_fields:
         # An entry's type and fields go together: a type without its venue fields would make
         # an @article with no journal.
@@ -376,16 +378,36 @@ def merge(existing: Record, incoming: Record) -> Record:
     return existing.with_(**changes)
 
 
+def _written_for(record: Record, incoming: Record) -> bool:
+    """Whether ``incoming`` came from the very BibTeX entry llmref writes for ``record``: a
+    library's own export read back (to edit a few entries, say) brings nothing to the records
+    it did not change, not even what the export derived (a booktitle from a journal reference)."""
+    if not incoming.bibtex_fields or incoming.key != record.key:
+        return False
+    from .formats.bibtex import to_bibtex
+    from .formats.bibtex_import import read_bibtex
+
+    written = read_bibtex([("export", to_bibtex([record]))]).records
+    return bool(written) and (written[0].entry_type, written[0].bibtex_fields) == (
+        incoming.entry_type,
+        incoming.bibtex_fields,
+    )
+
+
 def _merged_urls(
-    current: tuple[tuple[str, str], ...], extra: tuple[tuple[str, str], ...]
+    current: tuple[tuple[str, str], ...],
+    extra: tuple[tuple[str, str], ...],
+    identifiers: list[tuple[str, str]],
 ) -> tuple[tuple[str, str], ...]:
-    from .ids import normalise_url
+    """``current`` and the links of ``extra`` it lacks, but for pages of the record's own
+    ``identifiers`` (its arXiv abstract, its DOI), which exports give from the identifiers."""
+    from .ids import normalise_url, parse_identifier
 
     have = {normalise_url(url) for _, url in current}
     labels = {label for label, _ in current}
     out = list(current)
     for label, url in extra:
-        if normalise_url(url) in have:
+        if normalise_url(url) in have or _identifier_of(parse_identifier(url)) in identifiers:
             continue
         name, n = label, 2
         while name in labels:
@@ -394,6 +416,14 @@ def _merged_urls(
         have.add(normalise_url(url))
         labels.add(name)
     return tuple(out)
+
+
+def _identifier_of(parsed: tuple[str, str] | None) -> tuple[str, str] | None:
+    """A parsed identifier as :meth:`Record.identifiers` gives it (DOIs in lower case)."""
+    if parsed is None:
+        return None
+    scheme, value = parsed
+    return (scheme, value.lower() if scheme == "doi" else value)
 
 
 _FIELD_NAMES = tuple(Record.__dataclass_fields__)
