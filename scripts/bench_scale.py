@@ -70,11 +70,12 @@ for q in queries:
     }
 for name, spec in filters.items():
     query = spec.pop("query", None)
+    sort = spec.pop("sort", "added")
     f = Filters(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()})
     if query:
         out["filters"][name] = timed(lambda: lib.search(query, f, limit=20))
     else:
-        out["filters"][name] = timed(lambda: lib.list(f, limit=20))
+        out["filters"][name] = timed(lambda: lib.list(f, sort=sort, limit=20))
 out["first_for_lora"] = lib.search("lora", limit=1)[0].record.key
 print(json.dumps(out))
 """
@@ -90,6 +91,13 @@ FILTERS = {
         "year_to": 2023,
         "categories": ["cs.CL"],
     },
+    # A common word with a filter: few records pass (a venue of the curated list), a fifth of
+    # them do, a tenth, one paper.
+    "graph --venue ICLR": {"query": "graph", "venue": "ICLR"},
+    "quantum --author wang": {"query": "quantum", "authors": ["wang"]},
+    "model --year 2020": {"query": "model", "year_from": 2020, "year_to": 2020},
+    "model --author al-rfou": {"query": "model", "authors": ["al-rfou"]},
+    "list --sort title": {"sort": "title"},
 }
 
 
@@ -194,11 +202,13 @@ def report(rows: list[dict]) -> str:
     lines.append(
         f"{'library bytes / record':34}" + "".join(f"{r['bytes'] / r['size']:>12,.0f}" for r in rows)
     )
-    slowest = max(max(v["llmref"] for v in r["queries"].values()) for r in rows)
+    timings = [(v["llmref"], q) for r in rows for q, v in r["queries"].items()]
+    timings += [(ms, name) for r in rows for name, ms in r["filters"].items()]
+    slowest, which = max(timings)
     worst = max(r["cold"]["search lora"] / r["cold"]["floor"] for r in rows)
     lines.append(
-        f"slowest query {slowest:.1f} ms (target < {TARGET_QUERY_MS:.0f}); cold search lora up to"
-        f" {worst:.2f}x the floor (target <= {TARGET_COLD_SEARCH})"
+        f"slowest query {slowest:.1f} ms ({which}; target < {TARGET_QUERY_MS:.0f}); cold search lora up"
+        f" to {worst:.2f}x the floor (target <= {TARGET_COLD_SEARCH})"
     )
     return "\n".join(lines)
 
