@@ -130,8 +130,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class _Test:
-    """One filter: the records whose id is in column ``owner`` of the rows of ``source`` that
-    pass ``condition`` (given a prefix for its columns) with ``params``."""
+    """One filter: the records whose id is in column ``owner`` of the rows of ``source_table``
+    that pass ``condition`` (given a prefix for its columns) with ``params``."""
 
     source_table: str
     owner: str
