@@ -525,8 +525,11 @@ class Library:
         if few is not None:
             if not few:
                 return []
-            # `+`: tested on each match; as a constraint FTS5 would run the query once per id.
-            where, params, joined = "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)], False
+            if len(few) == 1:  # FTS5 runs the query for that row alone: never more work
+                where, params = "f.rowid = ?", few
+            else:  # `+`: tested on each match; as a constraint, FTS5 would run the query per id
+                where, params = "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)]
+            joined = False
         else:
             # Every indexed row is a record: only filters on its row's columns need to read it.
             joined = not filters.by_id_only
