@@ -20,10 +20,11 @@ from .conftest import ADALORA, FIXTURE_RECORDS, LORA
 
 @pytest.fixture(params=["gathered", "looked up"])
 def membership(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Author and category filters in both their forms: the records that pass gathered first,
-    or each record looked up (when more pass than GATHERED_AT_MOST)."""
+    """Filters in both their forms: the records that pass gathered first, or each record looked
+    up (when more pass than GATHERED_AT_MOST, or ROWS_GATHERED_AT_MOST for year, venue, kind)."""
     if request.param == "looked up":
         monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
+        monkeypatch.setattr(filters_sql, "ROWS_GATHERED_AT_MOST", -1)
     return str(request.param)
 
 
@@ -230,6 +231,35 @@ def test_a_narrow_filter_is_tested_on_the_matches_by_id(
     else:  # no filter counts as narrow: each match's row is read
         assert searches and all("JOIN records" in sql for sql in searches)
     assert keys_of(h.record for h in library.search(query, filters)) == expected
+
+
+def test_a_row_filter_many_records_pass_is_tested_by_id_from_its_index(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)  # none counts as few
+    filters = Filters(year_from=2021, tasks=("summar",))
+    sent = statements(library, lambda: library.search("tuning", filters))
+    searches = [sql for sql in sent if "MATCH" in sql]
+    assert searches and all("JOIN records" not in sql for sql in searches)
+    assert all("+f.rowid IN (SELECT id FROM records WHERE year >= 2021)" in sql for sql in searches)
+    assert keys_of(h.record for h in library.search("tuning", filters)) == ["li2021prefixtuning"]
+    monkeypatch.setattr(filters_sql, "ROWS_GATHERED_AT_MOST", 1)  # too many for that
+    sent = statements(library, lambda: library.search("tuning", filters))
+    assert all("JOIN records" in sql for sql in sent if "MATCH" in sql)
+
+
+def test_every_match_of_a_search_is_tested_against_a_gathered_filter_not_looked_up_by_it(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a constraint on the index's rowid, FTS5 would run the query once for each of the
+    # (maybe hundreds of thousands of) ids: minutes for `search_ids` at a million records.
+    monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
+    filters = Filters(authors=("hu",), categories=("cs.",))
+    library.save(library.get("hu2021lora").with_(categories=("cs.CL",)))
+    sent = statements(library, lambda: library.search_ids("adaptation", filters))
+    searches = [sql for sql in sent if "MATCH" in sql]
+    assert searches and all(sql.count("+f.rowid IN (SELECT") == 2 for sql in searches)
+    assert keys_of(library.records(library.search_ids("adaptation", filters))) == ["hu2021lora"]
 
 
 def test_few_passing_gives_the_records_every_filter_lets_through(library: Library) -> None:

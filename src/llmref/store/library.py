@@ -531,10 +531,14 @@ class Library:
                 where, params = "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)]
             joined = False
         else:
-            # Every indexed row is a record: only filters on its row's columns need to read it.
-            joined = not filters.by_id_only
+            # Every indexed row is a record: only filters on its row's columns that many records
+            # pass need to read it. `+`: the ids are tested on each match, as above.
+            joined = not filters.rows_by_id(self.conn)
             where, params = filters.where(
-                self.conn, stops_early=limit is not None, record_id="r.id" if joined else "f.rowid"
+                self.conn,
+                stops_early=limit is not None,
+                record_id="+r.id" if joined else "+f.rowid",
+                rows_by_id=not joined,
             )
         if raw:
             try:

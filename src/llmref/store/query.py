@@ -38,25 +38,37 @@ class Filters:
         if self.kind is not None:
             check_kind(self.kind)
 
-    @property
-    def by_id_only(self) -> bool:
-        """Whether the filters test a record by its id alone (names, categories, sections), so
-        that a query need not read the record's row."""
-        return self.year_from is None and self.year_to is None and not self.venue and not self.kind
-
     def where(
-        self, conn: sqlite3.Connection | None = None, *, stops_early: bool = False, record_id: str = "r.id"
+        self,
+        conn: sqlite3.Connection | None = None,
+        *,
+        stops_early: bool = False,
+        record_id: str = "r.id",
+        rows_by_id: bool = False,
     ) -> tuple[str, list[object]]:
         """A WHERE clause over ``records r`` (``1`` when nothing is filtered) and its parameters.
 
         ``stops_early``: the query reads records in an order an index gives and stops after a
         page; then, given the library's connection, an author or category filter that many
         records pass is tested on each record read (see :func:`_membership`). ``record_id``:
-        what holds the record's id in the query (``r.id``; with :attr:`by_id_only`, any id).
+        what holds the record's id in the query (``r.id``; any id when no filter is on the
+        record's row, or with ``rows_by_id``). ``rows_by_id``: filters on the record's row
+        (year, venue, kind) test the id too, against the ids their index gives (see
+        :meth:`rows_by_id`).
         """
         conn = conn if stops_early else None
-        tests = [(test.clause(conn, record_id), test.params) for test in self._tests()]
+        tests = [(test.clause(conn, record_id, rows_by_id), test.params) for test in self._tests()]
         return (" AND ".join(c for c, _ in tests) or "1"), [p for _, params in tests for p in params]
+
+    def rows_by_id(self, conn: sqlite3.Connection) -> bool:
+        """Whether each filter on the record's row lets at most :data:`ROWS_GATHERED_AT_MOST`
+        records through (counted in its index): then a search gathers their ids from that index
+        rather than reading the row of each match, most of which fail (``model --year 2020``)."""
+        return all(
+            _passing(conn, test.source, test.params, ROWS_GATHERED_AT_MOST) <= ROWS_GATHERED_AT_MOST
+            for test in self._tests()
+            if test.on_row
+        )
 
     def few_passing(self, conn: sqlite3.Connection, at_most: int) -> list[int] | None:
         """The ids of the records that pass, in order, when one of the filters alone lets at
@@ -148,8 +160,8 @@ class _Test:
         """The query that gives the ids of the records that pass."""
         return f"SELECT {self.owner} FROM {self.source_table} WHERE {self.condition('')}"
 
-    def clause(self, conn: sqlite3.Connection | None, record_id: str) -> str:
-        if self.on_row:
+    def clause(self, conn: sqlite3.Connection | None, record_id: str, rows_by_id: bool = False) -> str:
+        if self.on_row and not rows_by_id:
             return self.condition("r.")
         if self.looked_up:
             return _membership(conn, record_id, self)
@@ -176,6 +188,10 @@ _LAST_CHARACTER = "\U0010ffff"
 #: runs: a set of a few thousand ids costs nothing, one of a fifth of a million records (the
 #: Wangs, cs.LG) costs more than the whole query, and is built again by each search tier.
 GATHERED_AT_MOST = 5000
+#: How many records a filter on the record's row may let through and still be gathered for a
+#: search from its index: cheaper than reading the row of each match (a look-up in the records
+#: table) up to about a tenth of a million-record library.
+ROWS_GATHERED_AT_MOST = 100_000
 
 
 def _membership(conn: sqlite3.Connection | None, record_id: str, test: _Test) -> str:
