@@ -388,5 +388,8 @@ def test_search_fills_a_page_with_whole_words_before_prefixes(empty, tmp_path: P
     # The same with a filter that looks at names only.
     filtered = json.loads(empty("search", "model", "--tag", "shelf", "--limit", "2", "--json").stdout)
     assert [r["title"] for r in filtered] == [r["title"] for r in page]
+    # And with one on the records' rows.
+    dated = json.loads(empty("search", "model", "--year", "2020-2024", "--limit", "2", "--json").stdout)
+    assert [r["title"] for r in dated] == [r["title"] for r in page]
     everything = json.loads(empty("search", "model", "--json").stdout)
     assert everything[0]["title"] == "Modeling" and len(everything) == 3
