@@ -521,25 +521,64 @@ class Library:
         and a filter nothing passes ends the search before the indexes are read.
         """
         match = fts.match_expression(query, raw=raw)
-        few = None if filters == NO_FILTERS else filters.few_passing(self.conn, filtering.GATHERED_AT_MOST)
+        with self._filtered(filters, stops_early=limit is not None) as filtered:
+            if filtered is None:
+                return []
+            return self._tiers(query, match, filtered, limit=limit, raw=raw)
+
+    @contextmanager
+    def _filtered(
+        self, filters: Filters, *, stops_early: bool
+    ) -> Iterator[tuple[str, list[Any], bool] | None]:
+        """How a search tests its matches (rows ``f`` of an index) against ``filters``: a clause,
+        its parameters, and whether it reads the record's row (``records r``); None when no
+        record passes."""
+        if filters == NO_FILTERS:
+            yield "1", [], False
+            return
+        few = filters.few_passing(self.conn, filtering.GATHERED_AT_MOST)
         if few is not None:
             if not few:
-                return []
-            if len(few) == 1:  # FTS5 runs the query for that row alone: never more work
-                where, params = "f.rowid = ?", few
+                yield None
+            elif len(few) == 1:  # FTS5 runs the query for that row alone: never more work
+                yield "f.rowid = ?", few, False
             else:  # `+`: tested on each match; as a constraint, FTS5 would run the query per id
-                where, params = "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)]
-            joined = False
-        else:
-            # Every indexed row is a record: only filters on its row's columns that many records
-            # pass need to read it. `+`: the ids are tested on each match, as above.
-            joined = not filters.rows_by_id(self.conn)
-            where, params = filters.where(
-                self.conn,
-                stops_early=limit is not None,
-                record_id="+r.id" if joined else "+f.rowid",
-                rows_by_id=not joined,
+                yield "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)], False
+        elif not filters.reads_rows:
+            # Every indexed row is a record: filters on names and categories need only its id.
+            where, params = filters.where(self.conn, stops_early=stops_early, record_id="+f.rowid")
+            yield where, params, False
+        elif filters.rows_by_id(self.conn):
+            # The ids the row filters' indexes give, in a table; the others tested as above.
+            rows, names = filters.split_rows()
+            where, params = names.where(self.conn, stops_early=stops_early, record_id="+f.rowid")
+            with self._gathered(rows) as table:
+                yield f"+f.rowid IN {table} AND {where}", params, False
+        else:  # most records pass: reading the row of each match costs less than gathering them
+            where, params = filters.where(self.conn, stops_early=stops_early, record_id="+r.id")
+            yield where, params, True
+
+    @contextmanager
+    def _gathered(self, filters: Filters) -> Iterator[str]:
+        """A temporary table of the records that pass ``filters``, for the length of a search:
+        gathered once, where a clause would gather them again for each index searched."""
+        began = not self.conn.in_transaction
+        where, params = filters.where()
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_passing (id INTEGER PRIMARY KEY)")
+        try:
+            self.conn.execute(
+                f"INSERT INTO temp.search_passing SELECT r.id FROM records r WHERE {where}", params
             )
+            yield "temp.search_passing"
+        finally:
+            self.conn.execute("DELETE FROM temp.search_passing")
+            if began and self.conn.in_transaction:
+                self.conn.commit()  # the transaction the insert began, and only it
+
+    def _tiers(
+        self, query: str, match: str, filtered: tuple[str, list[Any], bool], *, limit: int | None, raw: bool
+    ) -> list[tuple[int, float]]:
+        where, params, joined = filtered
         if raw:
             try:
                 return self._ranked("records_fts", schema.FTS_COLUMNS, match, (where, params, joined), limit)

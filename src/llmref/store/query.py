@@ -6,7 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -38,13 +38,22 @@ class Filters:
         if self.kind is not None:
             check_kind(self.kind)
 
+    def split_rows(self) -> tuple[Filters, Filters]:
+        """The filters on the record's row (year, venue, kind), and the others."""
+        rows = {"year_from": self.year_from, "year_to": self.year_to, "venue": self.venue, "kind": self.kind}
+        return replace(NO_FILTERS, **rows), replace(self, **dict.fromkeys(rows))
+
+    @property
+    def reads_rows(self) -> bool:
+        """Whether a filter tests the record's own row (year, venue, kind)."""
+        return any(test.on_row for test in self._tests())
+
     def where(
         self,
         conn: sqlite3.Connection | None = None,
         *,
         stops_early: bool = False,
         record_id: str = "r.id",
-        rows_by_id: bool = False,
     ) -> tuple[str, list[object]]:
         """A WHERE clause over ``records r`` (``1`` when nothing is filtered) and its parameters.
 
@@ -52,18 +61,17 @@ class Filters:
         page; then, given the library's connection, an author or category filter that many
         records pass is tested on each record read (see :func:`_membership`). ``record_id``:
         what holds the record's id in the query (``r.id``; any id when no filter is on the
-        record's row, or with ``rows_by_id``). ``rows_by_id``: filters on the record's row
-        (year, venue, kind) test the id too, against the ids their index gives (see
-        :meth:`rows_by_id`).
+        record's row).
         """
         conn = conn if stops_early else None
-        tests = [(test.clause(conn, record_id, rows_by_id), test.params) for test in self._tests()]
+        tests = [(test.clause(conn, record_id), test.params) for test in self._tests()]
         return (" AND ".join(c for c, _ in tests) or "1"), [p for _, params in tests for p in params]
 
     def rows_by_id(self, conn: sqlite3.Connection) -> bool:
         """Whether each filter on the record's row lets at most :data:`ROWS_GATHERED_AT_MOST`
-        records through (counted in its index): then a search gathers their ids from that index
-        rather than reading the row of each match, most of which fail (``model --year 2020``)."""
+        records through (counted in its index): then a search gathers their ids from those
+        indexes once rather than reading the row of each match, most of which fail (``model
+        --year 2020``)."""
         return all(
             _passing(conn, test.source, test.params, ROWS_GATHERED_AT_MOST) <= ROWS_GATHERED_AT_MOST
             for test in self._tests()
@@ -160,8 +168,8 @@ class _Test:
         """The query that gives the ids of the records that pass."""
         return f"SELECT {self.owner} FROM {self.source_table} WHERE {self.condition('')}"
 
-    def clause(self, conn: sqlite3.Connection | None, record_id: str, rows_by_id: bool = False) -> str:
-        if self.on_row and not rows_by_id:
+    def clause(self, conn: sqlite3.Connection | None, record_id: str) -> str:
+        if self.on_row:
             return self.condition("r.")
         if self.looked_up:
             return _membership(conn, record_id, self)
