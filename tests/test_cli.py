@@ -373,3 +373,21 @@ def test_rm_on_a_terminal_asks_first(tmp_path: Path, answer: str, removed: bool)
     os.close(leader)
     shown = CliRunner().invoke(app, ["--db", str(db), "show", "hu2021lora"])
     assert (shown.exit_code == 3) is removed
+
+
+def test_a_library_from_an_earlier_version_is_upgraded_once_and_says_so(tmp_path: Path) -> None:
+    from .conftest import runner_for
+
+    db = tmp_path / "old.db"
+    run = runner_for(db)
+    assert run("init").exit_code == 0
+    with sqlite3.connect(db) as conn:  # as the version before the title order index left it
+        conn.execute("DROP INDEX records_title_order")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.MIGRATION_NAMES[-1]])
+    result = run("list", "--json", "--limit", "1")
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 1
+    assert result.stderr.startswith(f"Upgrading {db} for this version of llmref")
+    again = run("list", "--json", "--limit", "1")
+    assert again.exit_code == 0 and again.stderr == ""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records_title_order'").fetchone()

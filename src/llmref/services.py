@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from .errors import UsageError
@@ -65,9 +65,10 @@ def seed_json(records: Iterable[Record]) -> str:
     return json.dumps([r.to_dict() for r in records], ensure_ascii=False, indent=2) + "\n"
 
 
-def open_library(path: Path) -> Library:
-    """The library at ``path``; a new one starts with the bundled curated library."""
-    return Library.open(path, seed=bundled_records())
+def open_library(path: Path, upgrading: Callable[[], None] | None = None) -> Library:
+    """The library at ``path``; a new one starts with the bundled curated library. ``upgrading``:
+    see :meth:`Library.open`."""
+    return Library.open(path, seed=bundled_records(), upgrading=upgrading)
 
 
 def init_library(path: Path, *, empty: bool = False) -> Library:

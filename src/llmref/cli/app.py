@@ -120,9 +120,15 @@ def _library(ctx: typer.Context, *, dry_run: bool = False) -> Any:
         folder = Path(tempfile.mkdtemp(prefix="llmref-dry-run-"))
         ctx.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))  # after the close below
         path = folder / path.name
-    library = open_library(path)
+    library = open_library(path, upgrading=lambda: _upgrading(path))
     ctx.call_on_close(library.close)
     return library
+
+
+def _upgrading(path: Path) -> None:
+    from .output import message
+
+    message(f"Upgrading {path} for this version of llmref (once; a large library takes minutes)...")
 
 
 # -- options shared by search, list and the facet commands --------------------------------------

@@ -111,11 +111,19 @@ class Library:
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, seed: Iterable[Record] | None = None) -> Library:
+    def open(
+        cls,
+        path: Path,
+        *,
+        seed: Iterable[Record] | None = None,
+        upgrading: Callable[[], None] | None = None,
+    ) -> Library:
         """Open the library at ``path``, creating it (filled with ``seed``) if it does not exist.
 
         A new library is built in a temporary file and moved into place only when complete, so
-        an interrupted first run never leaves a half-filled database behind.
+        an interrupted first run never leaves a half-filled database behind. ``upgrading`` is
+        called before a library made by an earlier version is brought up to this one's schema
+        (for a large library, a matter of minutes).
         """
         path = Path(path)
         if cls.missing(path):
@@ -123,7 +131,7 @@ class Library:
         conn = _connect(path)
         library = cls(conn, path)
         try:
-            library._migrate()
+            library._migrate(upgrading)
         except BaseException:
             conn.close()
             raise
@@ -164,7 +172,7 @@ class Library:
         finally:
             tmp.unlink(missing_ok=True)
 
-    def _migrate(self) -> None:
+    def _migrate(self, upgrading: Callable[[], None] | None = None) -> None:
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.OperationalError as exc:
@@ -196,6 +204,8 @@ class Library:
                 "Upgrade llmref (pip install -U llmref); this version will not modify the library.",
             )
         if len(applied) < len(schema.MIGRATION_NAMES):
+            if applied and upgrading:
+                upgrading()
             try:
                 schema.migrations().apply(self.db)
             except sqlite3.OperationalError as exc:
