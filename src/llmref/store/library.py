@@ -484,7 +484,10 @@ class Library:
 
     def key_taken(self, key: str) -> bool:
         """Whether ``key`` (compared as BibTeX does, ignoring case) belongs to a record."""
-        return self._key_taken(key)
+        return (
+            self.conn.execute("SELECT 1 FROM records WHERE key = ? COLLATE NOCASE", [key]).fetchone()
+            is not None
+        )
 
     def _suggestion(self, ref: str) -> str:
         import difflib
@@ -522,9 +525,10 @@ class Library:
         (:data:`SEARCH_TIERS`), so scores compare within a tier only. For a page of results, a
         tier with more than :data:`RANKED_AT_MOST` matches ranks only the newest that many: a
         word in half a million abstracts says little about any one of them, and ranking them
-        all would take seconds. For a page (unless a filter reads the records' rows: year,
-        venue, kind), a tier looks for the words as typed first, and for words they begin
-        (``model`` → models, modeling) only when those do not fill the page.
+        all would take seconds. For a page (unless a year, venue or kind filter lets most of a
+        large library through, when each match's row is read), a tier looks for the words as
+        typed first, and for words they begin (``model`` → models, modeling) only when those do
+        not fill the page.
 
         A filter that lets few records through (see :meth:`Filters.few_passing`) is applied
         first: the matches are then tested against those ids, without reading a record's row,
@@ -588,10 +592,9 @@ class Library:
     def _tiers(
         self, query: str, match: str, filtered: tuple[str, list[Any], bool], *, limit: int | None, raw: bool
     ) -> list[tuple[int, float]]:
-        where, params, joined = filtered
         if raw:
             try:
-                return self._ranked("records_fts", schema.FTS_COLUMNS, match, (where, params, joined), limit)
+                return self._ranked("records_fts", schema.FTS_COLUMNS, match, filtered, limit)
             except sqlite3.OperationalError as exc:
                 raise UsageError(
                     f"Not a valid FTS5 query: {exc}.", "Check the quotes and operators, or drop --raw."
@@ -600,6 +603,7 @@ class Library:
         # any: for `model` in a large library, most of its titles. A filter on the records'
         # rows reads the row of each match, so a second search for the prefixes would read
         # them again: with one, the prefixes are searched at once.
+        joined = filtered[2]
         exact = None if limit is None or joined else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
@@ -607,9 +611,9 @@ class Library:
             if limit is not None and len(rows) >= limit:
                 break
             best = None if limit is None else limit + len(seen)  # enough, after those already taken
-            found = self._ranked(index, columns, exact, (where, params, joined), best) if exact else []
+            found = self._ranked(index, columns, exact, filtered, best) if exact else []
             if best is None or len(found) < best:
-                found = self._ranked(index, columns, match, (where, params, joined), best)
+                found = self._ranked(index, columns, match, filtered, best)
             for row in found:
                 if limit is not None and len(rows) >= limit:
                     break
@@ -940,12 +944,6 @@ class Library:
             found = {base: (bool(held), last or 0) for base, held, last in rows}
             self._suffixes.update((base, found.get(base, (False, 0))) for base in unknown)
         return self._suffixes
-
-    def _key_taken(self, key: str) -> bool:
-        return (
-            self.conn.execute("SELECT 1 FROM records WHERE key = ? COLLATE NOCASE", [key]).fetchone()
-            is not None
-        )
 
     def _check_identifiers_free(
         self,
