@@ -210,20 +210,29 @@ def test_a_filter_nothing_passes_ends_a_search_before_the_indexes(library: Libra
 
 
 @pytest.mark.parametrize(
-    ("filters", "query", "expected", "form"),
+    ("apart_at_most", "form"), [(100, " FROM apart_records_"), (0, "+f.rowid IN (SELECT value")]
+)
+@pytest.mark.parametrize(
+    ("filters", "query", "expected"),
     [
-        (Filters(venue="ICLR", year_from=2022), "budget", ["zhang2023adaptive"], "f.rowid = "),
-        (
-            Filters(year_from=2021, year_to=2021),
-            "prefix",
-            ["li2021prefixtuning"],
-            "+f.rowid IN (SELECT value",
-        ),
+        (Filters(venue="ICLR", year_from=2022), "budget", ["zhang2023adaptive"]),
+        (Filters(year_from=2021, year_to=2021), "prefix", ["li2021prefixtuning"]),
     ],
 )
 def test_a_narrow_filter_is_tested_on_the_matches_by_id(
-    library: Library, membership: str, filters: Filters, query: str, expected: list[str], form: str
+    library: Library,
+    membership: str,
+    monkeypatch: pytest.MonkeyPatch,
+    apart_at_most: int,
+    form: str,
+    filters: Filters,
+    query: str,
+    expected: list[str],
 ) -> None:
+    # Very few records pass: searched alone, in indexes of their own; a few more: their ids
+    # tested on the library's index.
+    monkeypatch.setattr(filters_sql, "SEARCHED_APART_AT_MOST", apart_at_most)
+    monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 0)  # as in a large library
     sent = statements(library, lambda: library.search(query, filters))
     searches = [sql for sql in sent if "MATCH" in sql]
     if membership == "gathered":  # few records pass: their ids are all a search needs
@@ -231,6 +240,38 @@ def test_a_narrow_filter_is_tested_on_the_matches_by_id(
     else:  # no filter counts as narrow: each match's row is read
         assert searches and all("JOIN records" in sql for sql in searches)
     assert keys_of(h.record for h in library.search(query, filters)) == expected
+
+
+def test_the_few_records_a_filter_passes_are_searched_alone_and_ranked_in_tiers(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 5)  # a large library, for this test
+    about = Record(title="Sparse Mixtures", abstract="Routing tokens to experts.", tags=("moe",))
+    mention = Record(
+        title="Dense Models", abstract="Unlike sparse mixtures, nothing is routed.", tags=("moe",)
+    )
+    named = Record(title="Switch", abstract="A router.", tags=("moe",), models=("SparseMixer",))
+    library.insert_many([mention, about, named])
+    library.insert(Record(title="Sparse Everything", abstract="Not tagged."))
+    moe = Filters(tags=("moe",))
+    sent = statements(library, lambda: library.search("sparse", moe))
+    searches = [sql for sql in sent if "MATCH" in sql]
+    assert searches and all(" FROM apart_records_" in sql for sql in searches)
+    # Compound-name parts first, then titles, then the rest: as in the library's indexes.
+    assert keys_of(h.record for h in library.search("sparse", moe)) == ["switch", "sparse", "dense"]
+    assert keys_of(library.records(library.search_ids("sparse", moe))) == ["switch", "sparse", "dense"]
+    assert keys_of(h.record for h in library.search("routing", moe)) == ["sparse"]
+    assert library.search("tagged", moe) == []
+    # Made for the search and emptied after it, leaving no transaction open.
+    for table in ("apart_records_fts", "apart_records_title", "apart_records_badges"):
+        assert (
+            library.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'sparse'").fetchall() == []
+        )
+    assert not library.conn.in_transaction
+    with library.reading():
+        assert keys_of(h.record for h in library.search("routing", moe)) == ["sparse"]
+    library.save(library.get("dense").with_(abstract="Routing, densely."))  # can write after it
+    assert {h.record.key for h in library.search("routing", moe)} == {"sparse", "dense"}
 
 
 def test_a_row_filter_many_records_pass_is_tested_by_id_from_its_index(

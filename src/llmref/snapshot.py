@@ -102,8 +102,7 @@ def _worth_deferring(library: Library, path: Path) -> bool:
     that brings at least a third as many records as the library holds (building an index costs
     about a quarter of keeping it, per row)."""
     size = path.stat().st_size * (GZIP_RATIO if path.name.endswith(".gz") else 1)
-    held = library.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
-    return size >= BACKGROUND_FROM and size / LINE_BYTES >= held / 3
+    return size >= BACKGROUND_FROM and size / LINE_BYTES >= library.held() / 3
 
 
 def _chunks(path: Path, categories: tuple[str, ...], since: int | None, size: int) -> Iterator[Chunk]:

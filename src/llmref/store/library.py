@@ -355,6 +355,11 @@ class Library:
         with suppress(StoreError):
             self.build_pending_indexes()
 
+    def held(self) -> int:
+        """How many records the library has held: its largest id, read at once (a count of a
+        million records is not)."""
+        return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+
     def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
         """Find a record, change it and save it in one transaction; returns (before, after)."""
         with self.transaction():
@@ -532,7 +537,12 @@ class Library:
 
         A filter that lets few records through (see :meth:`Filters.few_passing`) is applied
         first: the matches are then tested against those ids, without reading a record's row,
-        and a filter nothing passes ends the search before the indexes are read.
+        and a filter nothing passes ends the search before the indexes are read. When very few
+        pass (:data:`~llmref.store.query.SEARCHED_APART_AT_MOST`), those records are searched
+        on their own, in indexes of just them made for the search: a word such as ``model``
+        begins words in most of a large library, and the library's index gathers them all
+        before any filter applies. Their words are then weighed among those records. (Only in
+        a large library: in a small one, the index is searched as fast.)
         """
         match = fts.match_expression(query, raw=raw)
         with self._filtered(filters, stops_early=limit is not None) as filtered:
@@ -541,36 +551,58 @@ class Library:
             return self._tiers(query, match, filtered, limit=limit, raw=raw)
 
     @contextmanager
-    def _filtered(
-        self, filters: Filters, *, stops_early: bool
-    ) -> Iterator[tuple[str, list[Any], bool] | None]:
-        """How a search tests its matches (rows ``f`` of an index) against ``filters``: a clause,
-        its parameters, and whether it reads the record's row (``records r``); None when no
-        record passes."""
+    def _filtered(self, filters: Filters, *, stops_early: bool) -> Iterator[_Scope | None]:
+        """Where a search looks for matches and how it tests them against ``filters``; None
+        when no record passes."""
         if filters == NO_FILTERS:
-            yield "1", [], False
+            yield _Scope("1", [])
             return
         few = filters.few_passing(self.conn, filtering.GATHERED_AT_MOST)
         if few is not None:
             if not few:
                 yield None
-            elif len(few) == 1:  # FTS5 runs the query for that row alone: never more work
-                yield "f.rowid = ?", few, False
+            elif (
+                len(few) <= filtering.SEARCHED_APART_AT_MOST and self.held() >= filtering.SEARCHED_APART_FROM
+            ):
+                with self._apart(few):
+                    yield _Scope("1", [], apart=True)
             else:  # `+`: tested on each match; as a constraint, FTS5 would run the query per id
-                yield "+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)], False
+                yield _Scope("+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)])
         elif not filters.reads_rows:
             # Every indexed row is a record: filters on names and categories need only its id.
             where, params = filters.where(self.conn, stops_early=stops_early, record_id="+f.rowid")
-            yield where, params, False
+            yield _Scope(where, params)
         elif filters.rows_by_id(self.conn):
             # The ids the row filters' indexes give, in a table; the others tested as above.
             rows, names = filters.split_rows()
             where, params = names.where(self.conn, stops_early=stops_early, record_id="+f.rowid")
             with self._gathered(rows) as table:
-                yield f"+f.rowid IN {table} AND {where}", params, False
+                yield _Scope(f"+f.rowid IN {table} AND {where}", params)
         else:  # most records pass: reading the row of each match costs less than gathering them
             where, params = filters.where(self.conn, stops_early=stops_early, record_id="+r.id")
-            yield where, params, True
+            yield _Scope(where, params, joined=True)
+
+    @contextmanager
+    def _apart(self, record_ids: list[int]) -> Iterator[None]:
+        """Temporary search indexes holding only the records ``record_ids``, for the length of a
+        search (see :data:`_APART_WRITES`), made from the records as :meth:`_write_children`
+        indexes them."""
+        began = not self.conn.in_transaction
+        for index, columns in SEARCH_TIERS:
+            self.conn.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_APART}{index}"
+                f" USING {schema.search_index(columns)}"
+            )
+        try:
+            records = self._load(record_ids)
+            self._index(zip(record_ids, map(_fts_values, records), strict=True), _APART_WRITES)
+            yield
+        finally:
+            for index, _ in SEARCH_TIERS:
+                table = _APART + index
+                self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
+            if began and self.conn.in_transaction:
+                self.conn.commit()  # the transaction the inserts began, and only it
 
     @contextmanager
     def _gathered(self, filters: Filters) -> Iterator[str]:
@@ -590,7 +622,7 @@ class Library:
                 self.conn.commit()  # the transaction the insert began, and only it
 
     def _tiers(
-        self, query: str, match: str, filtered: tuple[str, list[Any], bool], *, limit: int | None, raw: bool
+        self, query: str, match: str, filtered: _Scope, *, limit: int | None, raw: bool
     ) -> list[tuple[int, float]]:
         if raw:
             try:
@@ -603,8 +635,7 @@ class Library:
         # any: for `model` in a large library, most of its titles. A filter on the records'
         # rows reads the row of each match, so a second search for the prefixes would read
         # them again: with one, the prefixes are searched at once.
-        joined = filtered[2]
-        exact = None if limit is None or joined else fts.match_expression(query, prefix=False)
+        exact = None if limit is None or filtered.joined else fts.match_expression(query, prefix=False)
         rows: list[tuple[int, float]] = []
         seen: set[int] = set()
         for index, columns in SEARCH_TIERS:
@@ -627,14 +658,14 @@ class Library:
         index: str,
         columns: Sequence[tuple[str, float]],
         match: str,
-        filtered: tuple[str, list[Any], bool],
+        filtered: _Scope,
         limit: int | None,
     ) -> list[tuple[int, float]]:
         """Matches of one full-text index by bm25: all of them, or the ``limit`` best of the newest
-        :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass).
-        ``filtered``: the filters' clause, its parameters, and whether it reads ``records r``."""
-        where, params, joined = filtered
+        :data:`RANKED_AT_MOST` (read newest first and scored as they are read, in one pass)."""
+        where, params, joined, apart = filtered
         weights = ", ".join(str(w) for _, w in columns)
+        index = _APART + index if apart else index
         sql = (
             f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
             + (" JOIN records r ON r.id = f.rowid" if joined else "")
@@ -817,7 +848,7 @@ class Library:
         with self.transaction():
             given = self._keys_for(batch)
             self._check_identifiers_free([p.identifiers for p in batch], given)
-            first = self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM records").fetchone()[0]
+            first = self.held() + 1
             now = _now()
             self.conn.executemany(
                 _RECORD_INSERT,
@@ -1018,10 +1049,11 @@ class Library:
             for rid, p in batch
         )
 
-    def _index(self, rows: Iterable[tuple[int, tuple[str, ...]]]) -> None:
-        """Add records (id, :func:`_fts_values`) to the search indexes."""
+    def _index(self, rows: Iterable[tuple[int, tuple[str, ...]]], writes: _Writes | None = None) -> None:
+        """Add records (id, :func:`_fts_values`) to the search indexes (``writes``: others of the
+        same columns)."""
         rows = list(rows)
-        for insert, _, positions in _INDEX_WRITES:
+        for insert, _, positions in writes or _INDEX_WRITES:
             values = ((rid, *(text[i] for i in positions)) for rid, text in rows)
             self.conn.executemany(insert, [row for row in values if any(row[1:])])
 
@@ -1119,18 +1151,44 @@ _CHILD_TABLES = (
 )  # fmt: skip
 #: Tables of names (authors, tags…) and the column of their join table that points at them.
 _NAME_TABLES = (("authors", "author_id"), *((facet, f"{facet}_id") for facet in schema.FACETS))
-#: For each search index: the statements that add a record's row and take it out, and the
-#: positions in :func:`_fts_values` of its columns. A row is written only when it has some
-#: text, and taken out on the same condition: FTS5 is not told to remove what it never had.
-_INDEX_WRITES = tuple(
-    (
-        f"INSERT INTO {table} (rowid, {', '.join(n for n, _ in spec)}) VALUES (?{', ?' * len(spec)})",
-        f"INSERT INTO {table} ({table}, rowid, {', '.join(n for n, _ in spec)})"
-        f" VALUES ('delete', ?{', ?' * len(spec)})",
-        tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in spec),
+_Writes = tuple[tuple[str, str, tuple[int, ...]], ...]
+
+
+def _index_writes(prefix: str = "") -> _Writes:
+    """For each search index (its name after ``prefix``): the statements that add a record's
+    row and take it out, and the positions in :func:`_fts_values` of its columns. A row is
+    written only when it has some text, and taken out on the same condition: FTS5 is not told
+    to remove what it never had."""
+    return tuple(
+        (
+            f"INSERT INTO {prefix}{table} (rowid, {', '.join(n for n, _ in spec)})"
+            f" VALUES (?{', ?' * len(spec)})",
+            f"INSERT INTO {prefix}{table} ({prefix}{table}, rowid, {', '.join(n for n, _ in spec)})"
+            f" VALUES ('delete', ?{', ?' * len(spec)})",
+            tuple([n for n, _ in schema.FTS_COLUMNS].index(n) for n, _ in spec),
+        )
+        for table, spec in SEARCH_TIERS
     )
-    for table, spec in SEARCH_TIERS
-)
+
+
+class _Scope(NamedTuple):
+    """Where a search looks for matches (rows ``f`` of an index) and how it tests them."""
+
+    #: The filters' clause and its parameters.
+    where: str
+    params: list[Any]
+    #: Whether the clause reads the record's row (``records r``).
+    joined: bool = False
+    #: Whether the search reads the temporary indexes of the few records that pass
+    #: (see Library._apart) rather than the library's.
+    apart: bool = False
+
+
+_INDEX_WRITES = _index_writes()
+#: What the temporary indexes of a search's few records are called: this before the name of
+#: the index each stands for.
+_APART = "apart_"
+_APART_WRITES = _index_writes(_APART)  # in the temp schema: no table of the library has such a name
 #: Settings for a bulk load (see Library.loading): a page cache of 256 MB (KiB, negative),
 #: sync only at WAL checkpoints, and those every 64 MB of pages rather than 4 MB (a page that
 #: several chunks change, as an index's inner pages, is copied to the database once per

@@ -196,6 +196,14 @@ _LAST_CHARACTER = "\U0010ffff"
 #: runs: a set of a few thousand ids costs nothing, one of a fifth of a million records (the
 #: Wangs, cs.LG) costs more than the whole query, and is built again by each search tier.
 GATHERED_AT_MOST = 5000
+#: How many records the filters may let through for a search of a library of at least
+#: SEARCHED_APART_FROM records to look at those alone, in indexes of their own made for it
+#: (see Library._search_rows): about 0.2 ms a record, where a search of a large library's index
+#: for a word that begins many others (`model`) takes hundreds of milliseconds however few
+#: records pass. A smaller library's index is searched as fast, and ranks with what the whole
+#: library says of each word.
+SEARCHED_APART_AT_MOST = 100
+SEARCHED_APART_FROM = 50_000
 #: How many records a filter on the record's row may let through and still be gathered for a
 #: search from its index: cheaper than reading the row of each match (a look-up in the records
 #: table) up to about a tenth of a million-record library.
