@@ -209,30 +209,33 @@ def test_a_filter_nothing_passes_ends_a_search_before_the_indexes(library: Libra
     assert library.search_ids("adaptation", filters) == []
 
 
+@pytest.mark.parametrize("apart", [True, False])
 @pytest.mark.parametrize(
-    ("apart_at_most", "form"), [(100, " FROM apart_records_"), (0, "+f.rowid IN (SELECT value")]
-)
-@pytest.mark.parametrize(
-    ("filters", "query", "expected"),
+    ("filters", "query", "expected", "form"),
     [
-        (Filters(venue="ICLR", year_from=2022), "budget", ["zhang2023adaptive"]),
-        (Filters(year_from=2021, year_to=2021), "prefix", ["li2021prefixtuning"]),
+        (Filters(venue="ICLR", year_from=2022), "budget", ["zhang2023adaptive"], "f.rowid = "),
+        (
+            Filters(year_from=2021, year_to=2021),
+            "prefix",
+            ["li2021prefixtuning"],
+            "+f.rowid IN (SELECT value",
+        ),
     ],
 )
 def test_a_narrow_filter_is_tested_on_the_matches_by_id(
     library: Library,
     membership: str,
     monkeypatch: pytest.MonkeyPatch,
-    apart_at_most: int,
-    form: str,
+    apart: bool,
     filters: Filters,
     query: str,
     expected: list[str],
+    form: str,
 ) -> None:
-    # Very few records pass: searched alone, in indexes of their own; a few more: their ids
-    # tested on the library's index.
-    monkeypatch.setattr(filters_sql, "SEARCHED_APART_AT_MOST", apart_at_most)
-    monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 0)  # as in a large library
+    # Few records pass: in a large library searched alone, in indexes of their own; else their
+    # ids tested on the library's index (one id: the only row FTS5 looks at).
+    monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 0 if apart else 10**9)
+    form = " FROM apart_records_" if apart else form
     sent = statements(library, lambda: library.search(query, filters))
     searches = [sql for sql in sent if "MATCH" in sql]
     if membership == "gathered":  # few records pass: their ids are all a search needs
@@ -240,6 +243,65 @@ def test_a_narrow_filter_is_tested_on_the_matches_by_id(
     else:  # no filter counts as narrow: each match's row is read
         assert searches and all("JOIN records" in sql for sql in searches)
     assert keys_of(h.record for h in library.search(query, filters)) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "raw"),
+    [
+        ("adapt", False),
+        ("low rank", False),
+        ("ruckle", False),
+        ("家族", False),
+        ("gpt2", False),
+        ("title:tuning", True),
+        ("lora OR prefix", True),
+        ("NEAR(low adaptation, 3)", True),
+        ('tags:"moe moe"', True),
+        ("moe", False),
+    ],
+)
+def test_the_few_records_searched_alone_are_those_the_library_index_finds(
+    library: Library, monkeypatch: pytest.MonkeyPatch, query: str, raw: bool
+) -> None:
+    # A name given twice is stored, and so indexed, once: the text made again from the record
+    # read back is the text the library's index holds.
+    library.insert(
+        Record(title="Mixture of Adapters", year=2021, tags=("moe", "moe"), models=("GPT2", "GPT2"))
+    )
+    filters = Filters(year_from=2021, year_to=2021)
+    found = {}
+    for apart in (True, False):
+        monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 0 if apart else 10**9)
+        sent = statements(library, lambda: library.search_ids(query, filters, raw=raw))
+        assert any(" FROM apart_records_" in sql for sql in sent) == apart
+        found[apart] = (
+            set(library.search_ids(query, filters, raw=raw)),
+            {h.record.key for h in library.search(query, filters, raw=raw, limit=50)},
+        )
+    assert found[True] == found[False]
+    assert all(library.records(list(found[True][0])))  # the records themselves, all there
+
+
+def test_a_search_reads_one_state_of_the_library(
+    library: Library, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A record another process deletes while a search runs is found, or not, but never half.
+    monkeypatch.setattr(filters_sql, "SEARCHED_APART_FROM", 0)
+    few_passing = Filters.few_passing
+
+    def then_deleted(self: Filters, conn: sqlite3.Connection, at_most: int) -> list[int] | None:
+        few = few_passing(self, conn, at_most)
+        with Library.open(db_path) as other:
+            if other.get("li2021prefixtuning"):
+                other.delete_many(["li2021prefixtuning"])
+        return few
+
+    monkeypatch.setattr(Filters, "few_passing", then_deleted)
+    filters = Filters(year_from=2021, year_to=2021)
+    (prefix_id,) = library.record_ids_for("acl", "2021.acl-long.353")
+    assert prefix_id in library.search_ids("prefix", filters)  # as the search began
+    assert "li2021prefixtuning" not in keys_of(h.record for h in library.search("tuning", filters))
+    assert not library.conn.in_transaction
 
 
 def test_the_few_records_a_filter_passes_are_searched_alone_and_ranked_in_tiers(
@@ -262,14 +324,16 @@ def test_the_few_records_a_filter_passes_are_searched_alone_and_ranked_in_tiers(
     assert keys_of(library.records(library.search_ids("sparse", moe))) == ["switch", "sparse", "dense"]
     assert keys_of(h.record for h in library.search("routing", moe)) == ["sparse"]
     assert library.search("tagged", moe) == []
-    # Made for the search and emptied after it, leaving no transaction open.
-    for table in ("apart_records_fts", "apart_records_title", "apart_records_badges"):
-        assert (
-            library.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'sparse'").fetchall() == []
-        )
     assert not library.conn.in_transaction
     with library.reading():
         assert keys_of(h.record for h in library.search("routing", moe)) == ["sparse"]
+        # Made for the search and emptied when it ends.
+        for table in ("apart_records_fts", "apart_records_title", "apart_records_badges"):
+            assert (
+                library.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'r*'").fetchall() == []
+            )
+        assert library.conn.in_transaction  # reading's own, still open
+    assert not library.conn.in_transaction
     library.save(library.get("dense").with_(abstract="Routing, densely."))  # can write after it
     assert {h.record.key for h in library.search("routing", moe)} == {"sparse", "dense"}
 

@@ -245,7 +245,7 @@ def search(
         hits = library.search(text, filters, limit=limit, raw=raw)
         records = [h.record for h in hits]
         if as_json:
-            output.print_json([output.record_json(h.record, score=round(h.score, 4)) for h in hits])
+            output.print_json([output.record_json(h.record, score=float(f"{h.score:.4g}")) for h in hits])
             return
     else:
         records = library.list(filters, limit=limit)

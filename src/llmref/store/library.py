@@ -356,8 +356,9 @@ class Library:
             self.build_pending_indexes()
 
     def held(self) -> int:
-        """How many records the library has held: its largest id, read at once (a count of a
-        million records is not)."""
+        """The largest record id: about how many records the library holds, read at once where
+        a count of a million records is not (ids of the newest records, once deleted, are
+        given again)."""
         return self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
 
     def update(self, ref: str, change: Callable[[Record], Record]) -> tuple[Record, Record]:
@@ -512,13 +513,15 @@ class Library:
         self, query: str, filters: Filters = NO_FILTERS, *, limit: int | None = 20, raw: bool = False
     ) -> list[Hit]:
         """Records matching ``query``, best first (bm25, title matches weighing most)."""
-        rows = self._search_rows(query, filters, limit=limit, raw=raw)
-        records = self._load([r[0] for r in rows])
+        with self.reading():  # a record deleted meanwhile is not found, then missed
+            rows = self._search_rows(query, filters, limit=limit, raw=raw)
+            records = self._load([r[0] for r in rows])
         return [Hit(rec, row[1]) for rec, row in zip(records, rows, strict=True)]
 
     def search_ids(self, query: str, filters: Filters = NO_FILTERS, *, raw: bool = False) -> list[int]:
         """The internal ids of every record matching ``query``, best first (see :meth:`records`)."""
-        return [r[0] for r in self._search_rows(query, filters, limit=None, raw=raw)]
+        with self.reading():
+            return [r[0] for r in self._search_rows(query, filters, limit=None, raw=raw)]
 
     def _search_rows(
         self, query: str, filters: Filters, *, limit: int | None, raw: bool
@@ -566,6 +569,8 @@ class Library:
             ):
                 with self._apart(few):
                     yield _Scope("1", [], apart=True)
+            elif len(few) == 1:  # FTS5 runs the query for that row alone: never more work
+                yield _Scope("f.rowid = ?", few)
             else:  # `+`: tested on each match; as a constraint, FTS5 would run the query per id
                 yield _Scope("+f.rowid IN (SELECT value FROM json_each(?))", [json.dumps(few)])
         elif not filters.reads_rows:
@@ -608,18 +613,44 @@ class Library:
     def _gathered(self, filters: Filters) -> Iterator[str]:
         """A temporary table of the records that pass ``filters``, for the length of a search:
         gathered once, where a clause would gather them again for each index searched."""
-        began = not self.conn.in_transaction
         where, params = filters.where()
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_passing (id INTEGER PRIMARY KEY)")
-        try:
+        with self._scratch(["DELETE FROM temp.search_passing"]):
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS search_passing (id INTEGER PRIMARY KEY)")
             self.conn.execute(
                 f"INSERT INTO temp.search_passing SELECT r.id FROM records r WHERE {where}", params
             )
             yield "temp.search_passing"
+
+    @contextmanager
+    def _apart(self, record_ids: list[int]) -> Iterator[None]:
+        """Temporary search indexes holding only the records ``record_ids``, for the length of a
+        search: defined as the library's are, filled with the text :func:`_fts_values` makes of
+        each record (what :meth:`_write_children` indexes)."""
+        tables = [_APART + index for index, _ in SEARCH_TIERS]
+        with self._scratch([f"INSERT INTO {table} ({table}) VALUES ('delete-all')" for table in tables]):
+            definitions = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE name IN (SELECT value FROM json_each(?))",
+                [json.dumps([index for index, _ in SEARCH_TIERS])],
+            )
+            for index, sql in definitions.fetchall():
+                module = sql[sql.index(" USING ") :]
+                self.conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_APART}{index}{module}")
+            records = self._load(record_ids)
+            self._index(zip(record_ids, map(_fts_values, records), strict=True), _APART_WRITES)
+            yield
+
+    @contextmanager
+    def _scratch(self, emptying: Sequence[str]) -> Iterator[None]:
+        """Writes to temporary tables for the length of a search: the ``emptying`` statements
+        run when it ends, and the transaction the writes began, only it, is committed."""
+        began = not self.conn.in_transaction
+        try:
+            yield
         finally:
-            self.conn.execute("DELETE FROM temp.search_passing")
+            for sql in emptying:
+                self.conn.execute(sql)
             if began and self.conn.in_transaction:
-                self.conn.commit()  # the transaction the insert began, and only it
+                self.conn.commit()
 
     def _tiers(
         self, query: str, match: str, filtered: _Scope, *, limit: int | None, raw: bool
@@ -1348,14 +1379,16 @@ def _id_value(scheme: str, value: str) -> str:
 
 
 def _fts_values(record: Record) -> tuple[str, ...]:
+    # Names once each, as the library stores them: a record read back must make the same text.
+    tags, models, tasks, datasets = (dict.fromkeys(getattr(record, facet)) for facet in schema.FACETS)
     values = {
         "title": record.title,
-        "tags": " ".join(record.tags),
-        "subwords": fts.subwords([record.title, *record.tags, *record.models]),
+        "tags": " ".join(tags),
+        "subwords": fts.subwords([record.title, *tags, *models]),
         "authors": ", ".join(record.authors),
-        "models": ", ".join(record.models),
-        "tasks": ", ".join(record.tasks),
-        "datasets": ", ".join(record.datasets),
+        "models": ", ".join(models),
+        "tasks": ", ".join(tasks),
+        "datasets": ", ".join(datasets),
         "venue": record.venue or "",
         "section": " / ".join(record.section),
         "abstract": record.abstract or "",

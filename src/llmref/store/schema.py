@@ -49,12 +49,6 @@ SMALL_INDEXES = {
 _TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'"
 
 
-def search_index(columns: tuple[tuple[str, float], ...]) -> str:
-    """The module and arguments of a full-text index of ``columns`` as the library's are since
-    m008: keeping no copy of the text, words split and folded as in records_fts."""
-    return f"fts5({', '.join(name for name, _ in columns)}, content = '', {_TOKENIZE})"
-
-
 #: Indexes that only queries use (filters, stats, title matching), not a bulk load itself: a
 #: large load drops them and builds them again at its end, a sort each, where keeping them up
 #: to date costs a look-up per row (see Library.loading). Keys and identifiers stay indexed:
