@@ -18,13 +18,16 @@ from llmref.store.query import NO_FILTERS, Filters, parse_years
 from .conftest import ADALORA, FIXTURE_RECORDS, LORA
 
 
-@pytest.fixture(params=["gathered", "looked up"])
+@pytest.fixture(params=["gathered", "looked up", "looked up, names read"])
 def membership(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Filters in both their forms: the records that pass gathered first, or each record looked
-    up (when more pass than GATHERED_AT_MOST, or ROWS_GATHERED_AT_MOST for year, venue, kind)."""
-    if request.param == "looked up":
+    """Filters in all their forms: the records that pass gathered first, or each record looked
+    up (when more pass than GATHERED_AT_MOST, or ROWS_GATHERED_AT_MOST for year, venue, kind),
+    by the ids of the authors' names that pass or, past NAMES_LISTED_AT_MOST, by its names."""
+    if request.param != "gathered":
         monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
         monkeypatch.setattr(filters_sql, "ROWS_GATHERED_AT_MOST", -1)
+    if request.param == "looked up, names read":
+        monkeypatch.setattr(filters_sql, "NAMES_LISTED_AT_MOST", -1)
     return str(request.param)
 
 
@@ -802,19 +805,24 @@ def test_a_filter_many_records_pass_is_looked_up_by_record(
     monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)
     where, _ = filters.where(library.conn)
     assert where.count("r.id IN (") == 2  # a query that reads every record
-    where, params = filters.where(library.conn, stops_early=True)
-    assert where.count("EXISTS (") == 2 and "r.id IN (" not in where
-    plan = " ".join(
-        row[-1]
-        for row in library.conn.execute(
-            f"EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE {where}", params
+    library.save(library.get("hu2021lora").with_(categories=("cs.CL",)))
+    for names_listed in (True, False):  # the ids of the names that pass, or each name read
+        monkeypatch.setattr(filters_sql, "NAMES_LISTED_AT_MOST", 1000 if names_listed else -1)
+        where, params = filters.where(library.conn, stops_early=True)
+        assert where.count("EXISTS (") == 2 and "r.id IN (" not in where
+        assert ("JOIN authors" not in where) == names_listed
+        plan = " ".join(
+            row[-1]
+            for row in library.conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT r.id FROM records r WHERE {where}", params
+            )
         )
-    )
-    # Each record's own rows, by its id: never every row that passes.
-    assert "USING INDEX authors_family" not in plan and "folded" not in plan
-    assert re.search(r"SEARCH ra USING [\w ]+ \(record_id=\?\)", plan)
-    assert "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in plan
-    assert re.search(r"SEARCH record_categories USING [\w ]+ \(record_id=\?\)", plan)
+        # Each record's own rows, by its id: never every row that passes.
+        assert "USING INDEX authors_family" not in plan and "folded" not in plan
+        assert re.search(r"SEARCH ra USING [\w ]+ \(record_id=\?\)", plan)
+        assert ("SEARCH a USING INTEGER PRIMARY KEY (rowid=?)" in plan) != names_listed
+        assert re.search(r"SEARCH record_categories USING [\w ]+ \(record_id=\?\)", plan)
+        assert keys_of(library.list(filters, limit=5)) == ["hu2021lora"]
 
 
 @pytest.mark.parametrize(
