@@ -381,13 +381,27 @@ def test_a_library_from_an_earlier_version_is_upgraded_once_and_says_so(tmp_path
     db = tmp_path / "old.db"
     run = runner_for(db)
     assert run("init").exit_code == 0
-    with sqlite3.connect(db) as conn:  # as the version before the title order index left it
-        conn.execute("DROP INDEX records_title_order")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [schema.MIGRATION_NAMES[-1]])
+    with sqlite3.connect(db) as conn:  # as versions before m011 left it: authors in a rowid table
+        conn.execute(
+            "CREATE TABLE old_authors (record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,"
+            " position INTEGER NOT NULL, author_id INTEGER NOT NULL REFERENCES authors(id),"
+            " PRIMARY KEY (record_id, position))"
+        )
+        conn.execute("INSERT INTO old_authors SELECT record_id, position, author_id FROM record_authors")
+        conn.execute("DROP TABLE record_authors")
+        conn.execute("ALTER TABLE old_authors RENAME TO record_authors")
+        conn.execute("CREATE INDEX record_authors_author ON record_authors(author_id)")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm011_record_authors_by_record'")
+        before = conn.execute("SELECT * FROM record_authors ORDER BY record_id, position").fetchall()
+    assert before
     result = run("list", "--json", "--limit", "1")
     assert result.exit_code == 0 and len(json.loads(result.stdout)) == 1
     assert result.stderr.startswith(f"Upgrading {db} for this version of llmref")
     again = run("list", "--json", "--limit", "1")
     assert again.exit_code == 0 and again.stderr == ""
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records_title_order'").fetchone()
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'record_authors'").fetchone()[0]
+        assert sql.rstrip().endswith("WITHOUT ROWID")
+        assert conn.execute("SELECT * FROM record_authors ORDER BY record_id, position").fetchall() == before
+        assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'record_authors_author'").fetchone()
+    assert "hu2021lora" in run("list", "--author", "hu").stdout
