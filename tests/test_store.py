@@ -307,6 +307,27 @@ def test_a_search_reads_one_state_of_the_library(
     assert not library.conn.in_transaction
 
 
+def test_a_list_reads_one_state_of_the_library(
+    library: Library, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ids of the names an author filter matches are looked up before the records are read:
+    # what another process writes in between (ids of deleted names are given again) is not seen.
+    monkeypatch.setattr(filters_sql, "GATHERED_AT_MOST", -1)  # each record read is tested
+    authors_listed = filters_sql._authors_listed
+
+    def then_deleted(params: list, conn: sqlite3.Connection):
+        test = authors_listed(params, conn)
+        with Library.open(db_path) as other:
+            if other.get("hu2021lora"):
+                other.delete_many(["hu2021lora"])
+        return test
+
+    monkeypatch.setattr(filters_sql, "_authors_listed", then_deleted)
+    assert keys_of(library.list(Filters(authors=("hu",)), limit=5)) == ["hu2021lora"]
+    assert keys_of(library.list(Filters(authors=("hu",)), limit=5)) == []  # gone by then
+    assert not library.conn.in_transaction
+
+
 def test_the_few_records_a_filter_passes_are_searched_alone_and_ranked_in_tiers(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:

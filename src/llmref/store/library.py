@@ -588,28 +588,6 @@ class Library:
             yield _Scope(where, params, joined=True)
 
     @contextmanager
-    def _apart(self, record_ids: list[int]) -> Iterator[None]:
-        """Temporary search indexes holding only the records ``record_ids``, for the length of a
-        search (see :data:`_APART_WRITES`), made from the records as :meth:`_write_children`
-        indexes them."""
-        began = not self.conn.in_transaction
-        for index, columns in SEARCH_TIERS:
-            self.conn.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{_APART}{index}"
-                f" USING {schema.search_index(columns)}"
-            )
-        try:
-            records = self._load(record_ids)
-            self._index(zip(record_ids, map(_fts_values, records), strict=True), _APART_WRITES)
-            yield
-        finally:
-            for index, _ in SEARCH_TIERS:
-                table = _APART + index
-                self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
-            if began and self.conn.in_transaction:
-                self.conn.commit()  # the transaction the inserts began, and only it
-
-    @contextmanager
     def _gathered(self, filters: Filters) -> Iterator[str]:
         """A temporary table of the records that pass ``filters``, for the length of a search:
         gathered once, where a clause would gather them again for each index searched."""
@@ -717,7 +695,8 @@ class Library:
         reverse: bool = False,
         limit: int | None = None,
     ) -> list[Record]:
-        return self._load(self.list_ids(filters, sort=sort, reverse=reverse, limit=limit))
+        with self.reading():
+            return self._load(self.list_ids(filters, sort=sort, reverse=reverse, limit=limit))
 
     def list_ids(
         self,
@@ -730,6 +709,10 @@ class Library:
         """The internal ids of the records :meth:`list` would give, in its order."""
         if sort not in SORTS:
             raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
+        with self.reading():  # the filters may look names up before the records are read
+            return self._list_ids(filters, sort, reverse, limit)
+
+    def _list_ids(self, filters: Filters, sort: str, reverse: bool, limit: int | None) -> list[int]:
         way = "DESC" if reverse else "ASC"
         # Records are read in an index's order, and a page is soon full.
         where, params = filters.where(self.conn, stops_early=limit is not None)
