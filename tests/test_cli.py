@@ -55,6 +55,21 @@ def test_search_json_parses_and_has_the_documented_fields(cli) -> None:
     assert isinstance(first["urls"], dict) and isinstance(first["section"], list)
 
 
+def test_json_scores_of_a_search_of_few_records_are_not_rounded_away(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Searched on their own (as in a large library), words most of them hold weigh next to
+    # nothing: the scores stay numbers that order the results, not -0.0.
+    from llmref.store import query
+
+    monkeypatch.setattr(query, "SEARCHED_APART_FROM", 0)
+    result = cli("search", "tuning", "--year", "2021", "--json")
+    assert result.exit_code == 0
+    scores = [hit["score"] for hit in json.loads(result.stdout)]
+    assert len(scores) >= 2 and all(score < 0 for score in scores)
+    assert scores == sorted(scores)
+
+
 def test_search_without_matches_says_so_on_stderr(cli) -> None:
     result = cli("search", "nonexistentword")
     assert result.exit_code == 0

@@ -710,22 +710,19 @@ class Library:
         if sort not in SORTS:
             raise UsageError(f"Cannot sort by {sort!r}.", f"Sort by one of: {', '.join(SORTS)}.")
         with self.reading():  # the filters may look names up before the records are read
-            return self._list_ids(filters, sort, reverse, limit)
-
-    def _list_ids(self, filters: Filters, sort: str, reverse: bool, limit: int | None) -> list[int]:
-        way = "DESC" if reverse else "ASC"
-        # Records are read in an index's order, and a page is soon full.
-        where, params = filters.where(self.conn, stops_early=limit is not None)
-        if sort != "year":
-            order = {"added": "r.id", "key": "r.key", "title": "r.title COLLATE NOCASE"}[sort]
-            return self._ids(where, params, f"{order} {way}, r.id {way}", limit)
-        # Records without a year come last either way: two reads, each in the year index's
-        # order (a sort of every record otherwise), each stopping when the page is full.
-        dated = self._ids(f"r.year IS NOT NULL AND ({where})", params, f"r.year {way}, r.id {way}", limit)
-        if limit is not None and len(dated) >= limit:
-            return dated
-        rest = None if limit is None else limit - len(dated)
-        return dated + self._ids(f"r.year IS NULL AND ({where})", params, f"r.id {way}", rest)
+            way = "DESC" if reverse else "ASC"
+            # Records are read in an index's order, and a page is soon full.
+            where, params = filters.where(self.conn, stops_early=limit is not None)
+            if sort != "year":
+                order = {"added": "r.id", "key": "r.key", "title": "r.title COLLATE NOCASE"}[sort]
+                return self._ids(where, params, f"{order} {way}, r.id {way}", limit)
+            # Records without a year come last either way: two reads, each in the year index's
+            # order (a sort of every record otherwise), each stopping when the page is full.
+            dated = self._ids(f"r.year IS NOT NULL AND ({where})", params, f"r.year {way}, r.id {way}", limit)
+            if limit is not None and len(dated) >= limit:
+                return dated
+            rest = None if limit is None else limit - len(dated)
+            return dated + self._ids(f"r.year IS NULL AND ({where})", params, f"r.id {way}", rest)
 
     def _ids(self, where: str, params: list[Any], order: str, limit: int | None) -> list[int]:
         sql = f"SELECT r.id FROM records r WHERE {where} ORDER BY {order}"

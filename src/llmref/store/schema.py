@@ -48,7 +48,6 @@ SMALL_INDEXES = {
 }
 _TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'"
 
-
 #: Indexes that only queries use (filters, stats, title matching), not a bulk load itself: a
 #: large load drops them and builds them again at its end, a sort each, where keeping them up
 #: to date costs a look-up per row (see Library.loading). Keys and identifiers stay indexed:
