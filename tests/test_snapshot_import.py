@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,25 @@ def test_a_large_load_builds_the_indexes_it_dropped_however_it_ends(
     assert {
         r.arxiv_id for r in library.list(Filters(year_from=2023, year_to=2023, categories=("cs.LG",)))
     } == {"2301.00002"}
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_a_load_leaves_every_row_pointing_at_its_record_and_checks_again(
+    library: Library, snapshot: Path, defer: bool
+) -> None:
+    checked = []
+    import_snapshot(
+        library,
+        snapshot,
+        chunk_size=2,
+        defer_indexes=defer,
+        progress=lambda _: checked.append(library.conn.execute("PRAGMA foreign_keys").fetchone()[0]),
+    )
+    assert 0 in checked  # unchecked while loading: the load's rows point at what it wrote
+    assert library.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert library.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        library.conn.execute("INSERT INTO record_authors VALUES (999999, 0, 1)")
 
 
 def test_indexes_a_dead_load_left_unbuilt_are_built_when_the_library_opens(

@@ -532,6 +532,7 @@ def test_stats(library: Library) -> None:
 def test_the_database_uses_wal_and_foreign_keys(library: Library, db_path: Path) -> None:
     assert library.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert library.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert library.conn.execute("PRAGMA page_size").fetchone()[0] == 16384  # a new library's
 
 
 def test_a_failing_seed_leaves_no_database_behind(db_path: Path) -> None:
