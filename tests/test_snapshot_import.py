@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmref.errors import UsageError
+from llmref.errors import StoreError, UsageError
 from llmref.models import Record
 from llmref.snapshot import SnapshotReport, import_snapshot
 from llmref.store import schema
@@ -239,6 +239,55 @@ def test_a_load_leaves_every_row_pointing_at_its_record_and_checks_again(
     assert library.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         library.conn.execute("INSERT INTO record_authors VALUES (999999, 0, 1)")
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_a_name_another_process_deletes_during_a_load_is_written_again(tmp_path: Path, defer: bool) -> None:
+    db = tmp_path / "lib.db"
+    library = Library.open(db, seed=[Record(title="Held Paper", arxiv_id="2301.00009")])
+    path = tmp_path / "s.jsonl"
+    quux = [["Quux", "Xavier", ""]]
+    path.write_text(
+        line("2301.00001", "First Paper", authors=quux)
+        + "\n"
+        + line("2301.00009", "Held Paper", authors=quux)
+        + "\n",
+        encoding="utf-8",
+    )
+
+    def between_chunks(report: SnapshotReport) -> None:
+        if report.added == 1 and report.enriched == 0:
+            # The only record by Xavier Quux goes, and his name with it.
+            with Library.open(db) as other:
+                other.delete_many([other.find("2301.00001").key])
+                assert "Xavier Quux" not in {r[0] for r in other.conn.execute("SELECT name FROM authors")}
+
+    report = import_snapshot(library, path, chunk_size=1, progress=between_chunks, defer_indexes=defer)
+    assert (report.added, report.enriched) == (1, 1)
+    assert library.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert library.find("2301.00009").authors == ("Xavier Quux",)
+    library.insert(Record(title="Another", authors=("Grace Hopper",)))  # would take a freed id
+    assert library.find("2301.00009").authors == ("Xavier Quux",)
+    library.close()
+
+
+def test_a_load_that_cannot_begin_leaves_the_settings_as_they_were(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = ("foreign_keys", "synchronous", "cache_size", "wal_autocheckpoint")
+
+    def read() -> list[int]:
+        return [library.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in settings]
+
+    before = read()
+
+    def busy() -> None:
+        raise StoreError("lib.db is busy: another llmref is writing to it.", "Try again in a moment.")
+
+    monkeypatch.setattr(library, "_drop_deferred_indexes", busy)
+    with pytest.raises(StoreError), library.loading(defer_indexes=True):
+        pass
+    assert read() == before and library._orphan_candidates is None
 
 
 def test_indexes_a_dead_load_left_unbuilt_are_built_when_the_library_opens(

@@ -253,6 +253,7 @@ class Library:
         except sqlite3.OperationalError as exc:
             raise _unwritable(self.path, exc) from exc
         try:
+            self._catch_up()
             with self.db.atomic():
                 yield
             self.conn.execute("COMMIT" if keep else "ROLLBACK")
@@ -272,6 +273,15 @@ class Library:
         rollback, or when another connection may have changed it."""
         self._name_ids.clear()
         self._suffixes.clear()
+
+    def _catch_up(self) -> None:
+        """At the start of a write transaction: forget what writes remember if another
+        connection has written since (``PRAGMA data_version``), as a name a load remembers may
+        since have been deleted with the last record that used it, and its id given again."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._forget()
+            self._data_version = version
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -295,25 +305,25 @@ class Library:
         ends. If the process dies meanwhile, the next :meth:`open` builds
         them; until then queries give the same answers, more slowly."""
         pragmas = {name: self.conn.execute(f"PRAGMA {name}").fetchone()[0] for name in _LOADING}
-        for name, value in _LOADING.items():
-            self.conn.execute(f"PRAGMA {name} = {value}")
-        if defer_indexes:
-            self._drop_deferred_indexes()
-            # Whether a name is still used is a look-up in an index the load dropped.
-            self._orphan_candidates = {table: [] for table, _ in _NAME_TABLES}
         try:
-            yield
-        finally:
+            for name, value in _LOADING.items():
+                self.conn.execute(f"PRAGMA {name} = {value}")
+            if defer_indexes:
+                self._drop_deferred_indexes()  # all or none: if it fails, there is none to build
+                # Whether a name is still used is a look-up in an index the load dropped.
+                self._orphan_candidates = {table: [] for table, _ in _NAME_TABLES}
             try:
+                yield
+            finally:
                 if defer_indexes:
                     candidates, self._orphan_candidates = self._orphan_candidates, None
                     self.build_pending_indexes()  # with the load's cache: sorting needs it
                     if candidates and any(candidates.values()):
                         with self.transaction():
                             self._drop_orphans(candidates)
-            finally:
-                for name, value in pragmas.items():
-                    self.conn.execute(f"PRAGMA {name} = {value}")
+        finally:
+            for name, value in pragmas.items():
+                self.conn.execute(f"PRAGMA {name} = {value}")
 
     def _drop_deferred_indexes(self) -> None:
         pending = schema.PENDING_INDEXES
@@ -967,12 +977,10 @@ class Library:
         of a deleted record, which a document may still cite.
 
         Remembered across transactions, as a load asks about the same bases chunk after chunk,
-        until another connection writes (``PRAGMA data_version``) or a transaction fails.
+        until another connection writes (see :meth:`_catch_up`) or a transaction fails.
         """
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version or len(self._suffixes) > _NAME_CACHE:
-            self._forget()
-            self._data_version = version
+        if len(self._suffixes) > _NAME_CACHE:
+            self._suffixes.clear()
         unknown = [b for b in bases if b not in self._suffixes]
         if unknown:
             # "{" sorts after every character a key may hold, once case is folded.
