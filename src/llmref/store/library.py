@@ -687,16 +687,20 @@ class Library:
         weights = ", ".join(str(w) for _, w in columns)
         index = _APART + index if apart else index
         sql = (
-            f"SELECT f.rowid, bm25({index}, {weights}) AS score FROM {index} f"
+            f"SELECT f.rowid AS id, bm25({index}, {weights}) AS score FROM {index} f"
             + (" JOIN records r ON r.id = f.rowid" if joined else "")
             + f" WHERE {index} MATCH ? AND {where}"
         )
         if limit is None:
-            return [
-                (r[0], r[1]) for r in self.conn.execute(sql + " ORDER BY score, f.rowid", [match, *params])
-            ]
-        newest = self.conn.execute(sql + " ORDER BY f.rowid DESC LIMIT ?", [match, *params, RANKED_AT_MOST])
-        return sorted(((r[0], r[1]) for r in newest), key=lambda row: (row[1], row[0]))[:limit]
+            rows = self.conn.execute(sql + " ORDER BY score, id", [match, *params])
+        else:
+            # The best are picked by SQLite's sorter, which keeps only ``limit`` rows, rather than
+            # each of up to RANKED_AT_MOST rows being handed to Python: a third to half the time.
+            rows = self.conn.execute(
+                f"SELECT id, score FROM ({sql} ORDER BY f.rowid DESC LIMIT ?) ORDER BY score, id LIMIT ?",
+                [match, *params, RANKED_AT_MOST, limit],
+            )
+        return [(r[0], r[1]) for r in rows]
 
     def list(
         self,
