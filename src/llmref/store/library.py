@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -1078,8 +1079,11 @@ class Library:
         same columns)."""
         rows = list(rows)
         for insert, _, positions in writes or _INDEX_WRITES:
-            values = ((rid, *(text[i] for i in positions)) for rid, text in rows)
-            self.conn.executemany(insert, [row for row in values if any(row[1:])])
+            pick = itemgetter(*positions)  # a value, or a tuple of them (run for every record loaded)
+            if len(positions) == 1:
+                self.conn.executemany(insert, [(rid, v) for rid, text in rows if (v := pick(text))])
+            else:
+                self.conn.executemany(insert, [(rid, *v) for rid, text in rows if any(v := pick(text))])
 
     def _unindex(self, rid: int) -> None:
         """Take a record out of the search indexes. They keep no copy of the text they index:
