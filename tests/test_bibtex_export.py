@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmref.formats.bibtex import (
+    bibtex_entries,
     classify_venue,
     entry,
     needs_protection,
@@ -165,6 +166,18 @@ def test_export_is_sorted_by_key_with_one_blank_line_between_entries() -> None:
     assert text.endswith("}\n") and not text.endswith("\n\n")
     assert text.count("\n\n@") == len(FIXTURE) - 1
     assert text == to_bibtex(FIXTURE)
+
+
+def test_keys_sort_as_biber_sorts_them_case_ignored_and_the_stream_agrees() -> None:
+    records = [
+        FIXTURE[0].with_(key=k) for k in ("NEURIPS2020_1457c0d6", "hu2021lora", "Zhang2023", "alpha", "Alpha")
+    ]
+    keys = re.findall(r"^@\w+\{([^,]+),", to_bibtex(records), re.M)
+    assert keys == ["Alpha", "alpha", "hu2021lora", "NEURIPS2020_1457c0d6", "Zhang2023"]
+    ordered = sorted(records, key=lambda r: keys.index(r.key))
+    assert "".join(bibtex_entries(ordered)) == to_bibtex(records)
+    with pytest.raises(ValueError, match="out of key order: hu2021lora after NEURIPS2020_1457c0d6"):
+        list(bibtex_entries([records[0], records[1]]))
 
 
 def test_records_without_a_key_or_with_a_duplicate_key_are_refused() -> None:

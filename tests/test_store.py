@@ -409,6 +409,11 @@ def test_few_passing_gives_the_records_every_filter_lets_through(library: Librar
 def test_list_sorts(library: Library) -> None:
     assert keys_of(library.list(sort="year", reverse=True))[0] == "zhang2023adaptive"
     assert keys_of(library.list(sort="key"))[0] == "hu2021lora"
+    library.insert(
+        LORA.with_(key="Houlsby2019", title="Parameter-Efficient Transfer", arxiv_id=None, doi=None)
+    )
+    assert keys_of(library.list(sort="key"))[:2] == ["Houlsby2019", "hu2021lora"]  # case ignored, as biber
+    library.delete_many(["Houlsby2019"])
     for n, year in enumerate((None, 2019, None, 2019)):
         library.insert(Record(title=f"Dated {n}", year=year))
     everything = list(enumerate(library.list()))  # in the order added
@@ -927,3 +932,46 @@ def test_a_base_that_reads_as_another_base_and_a_suffix_is_not_given_twice(libra
     more = library.insert_many([paper(f"Model {n}") for n in range(20)])
     assert "kim2023models" not in {r.key for r in more}
     assert [r.key for r in more[:8]] == [f"kim2023model{c}" for c in "tuvwxyz2"]  # after the "s"
+
+
+def _all_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    tables = [
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_sqlite%' ESCAPE '\\'"
+            " AND sql NOT LIKE 'CREATE VIRTUAL%'"
+        )
+    ]
+    return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+
+
+def test_keys_are_indexed_once_and_an_older_library_keeps_every_row(db_path: Path) -> None:
+    from sqlite_utils import Database
+
+    old = Database(db_path)
+    schema.migrations().apply(old, stop_before="m012_one_key_index")
+    Library(old.conn, db_path).insert_many(FIXTURE_RECORDS)  # as versions before m012 wrote them
+    before = _all_rows(old.conn)
+    indexes = old.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
+    ).fetchall()
+    assert ("sqlite_autoindex_records_1",) in indexes
+    old.close()
+    with Library.open(db_path) as lib:
+        assert lib.schema_version == "m012_one_key_index"
+        after = _all_rows(lib.conn)
+        assert after == before  # not a row lost: dropping the old table deleted nothing it points at
+        assert lib.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert lib.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        now = lib.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'")
+        assert sorted(now.fetchall()) == sorted(i for i in indexes if i != ("sqlite_autoindex_records_1",))
+        plan = lib.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM records WHERE key = ?1 COLLATE NOCASE AND key = ?1", ["x"]
+        )
+        assert "records_key_nocase" in str(plan.fetchall())
+        assert lib.get("hu2021lora").title == LORA.title and lib.get("HU2021LORA") is None
+        with pytest.raises(UsageError, match="already in the library"):
+            lib.insert(LORA.with_(key="HU2021lora", title="Another"))
+        assert keys_of(h.record for h in lib.search("lora"))[0] == "hu2021lora"
+        schema.m012_one_key_index(lib.db)  # once more, as after a crash before it was recorded
+        assert _all_rows(lib.conn) == after

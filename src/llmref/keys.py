@@ -20,6 +20,16 @@ _SKIP_WORDS = frozenset("a an the on of in for to and with at by from as is are"
 _KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:.+/-]*$")
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def sort_key(key: str) -> tuple[str, str]:
+    """Where a key sorts: case ignored, as BibTeX tools ignore it and as the library's key index
+    (SQLite's NOCASE: ASCII letters only) orders keys; then, for keys that differ only in case,
+    as written."""
+    return key.translate(_ASCII_LOWER), key
+
+
 #: Longest family name or title word a key takes, so a pathological title cannot make a huge key.
 _PART_MAX = 30
 

@@ -75,7 +75,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..ids import arxiv_year, parse_arxiv, parse_doi
-from ..keys import family_name, is_valid_key
+from ..keys import family_name, is_valid_key, sort_key
 from ..models import Record
 
 # ---------------------------------------------------------------------------------------------
@@ -761,7 +761,7 @@ def bibtex_entries(records: Iterable[Record]) -> Iterator[str]:
     previous: str | None = None
     for record in records:
         key = record.key or ""
-        if previous is not None and key <= previous:
+        if previous is not None and sort_key(key) <= sort_key(previous):
             if key == previous:
                 raise ValueError(f"duplicate citation key(s): {key}")
             raise ValueError(f"records out of key order: {key} after {previous}")
@@ -778,4 +778,4 @@ def to_bibtex(records: Iterable[Record]) -> str:
     duplicates = sorted(k for k, n in counts.items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate citation key(s): {', '.join(duplicates)}")
-    return "".join(bibtex_entries(sorted(records, key=lambda r: r.key or "")))
+    return "".join(bibtex_entries(sorted(records, key=lambda r: sort_key(r.key or ""))))

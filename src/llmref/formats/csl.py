@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..ids import parse_acl, parse_arxiv, parse_doi
+from ..keys import sort_key
 from ..models import Record
 from .bibtex import (
     anthology_url,
@@ -103,7 +104,7 @@ def to_csl(records: Iterable[Record]) -> list[dict[str, Any]]:
     duplicates = sorted(str(k) for k, n in counts.items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate citation key(s): {', '.join(duplicates)}")
-    return [item(r) for r in sorted(records, key=lambda r: r.key or "")]
+    return [item(r) for r in sorted(records, key=lambda r: sort_key(r.key or ""))]
 
 
 def item(record: Record) -> dict[str, Any]:

@@ -389,7 +389,7 @@ class Library:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, key: str) -> Record | None:
-        row = self.conn.execute("SELECT id FROM records WHERE key = ?", [key]).fetchone()
+        row = self.conn.execute(_ID_BY_KEY, [key]).fetchone()
         return self._load([row[0]])[0] if row else None
 
     def find(self, ref: str) -> Record:
@@ -730,7 +730,9 @@ class Library:
             # Records are read in an index's order, and a page is soon full.
             where, params = filters.where(self.conn, stops_early=limit is not None)
             if sort != "year":
-                order = {"added": "r.id", "key": "r.key", "title": "r.title COLLATE NOCASE"}[sort]
+                order = {"added": "r.id", "key": "r.key COLLATE NOCASE", "title": "r.title COLLATE NOCASE"}[
+                    sort
+                ]
                 return self._ids(where, params, f"{order} {way}, r.id {way}", limit)
             # Records without a year come last either way: two reads, each in the year index's
             # order (a sort of every record otherwise), each stopping when the page is full.
@@ -890,7 +892,7 @@ class Library:
     def save(self, record: Record) -> Record:
         """Write every field of an existing record (found by its key); the key itself never changes."""
         with self.transaction():
-            row = self.conn.execute("SELECT id FROM records WHERE key = ?", [record.key]).fetchone()
+            row = self.conn.execute(_ID_BY_KEY, [record.key]).fetchone()
             if row is None:
                 raise NotFoundError(
                     f"No record {record.key!r} in the library.", "See the keys with: llmref list"
@@ -912,7 +914,7 @@ class Library:
         with self.transaction():
             rids = []
             for key in record_keys:
-                row = self.conn.execute("SELECT id FROM records WHERE key = ?", [key]).fetchone()
+                row = self.conn.execute(_ID_BY_KEY, [key]).fetchone()
                 if row is None:
                     raise NotFoundError(
                         f"No record {key!r} in the library.", "See the keys with: llmref list"
@@ -1213,6 +1215,8 @@ class _Scope(NamedTuple):
 
 
 _INDEX_WRITES = _index_writes()
+#: A record's id by its exact key, found in the key's only index (which ignores case).
+_ID_BY_KEY = "SELECT id FROM records WHERE key = ?1 COLLATE NOCASE AND key = ?1"
 #: What the temporary indexes of a search's few records are called: this before the name of
 #: the index each stands for.
 _APART = "apart_"

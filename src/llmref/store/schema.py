@@ -8,6 +8,7 @@ migration that has shipped: add a new one.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -292,6 +293,53 @@ def m011_record_authors_by_record(db: Database) -> None:
     db.execute("CREATE INDEX record_authors_author ON record_authors(author_id)")
 
 
+def m012_one_key_index(db: Database) -> None:
+    # Keys were indexed twice: by the UNIQUE of m001 and by records_key_nocase (m003), whose
+    # uniqueness implies the other's. Every record a load writes went into both, and at a
+    # million records each commit rewrote most pages of both (keys come in no order). The table
+    # is made again without the first, the documented way to drop a column constraint.
+    conn = db.conn
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_records_1'"
+    ).fetchone():
+        return  # done before the migration could be recorded
+    if conn.in_transaction:
+        raise RuntimeError("m012 must run outside a transaction")  # foreign keys cannot be turned off
+    (table,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+    ).fetchone()
+    indexes = [
+        sql
+        for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL"
+        )
+    ]
+    rebuilt, changes = re.subn(r"\bkey TEXT NOT NULL UNIQUE\b", "key TEXT NOT NULL", table)
+    rebuilt, named = re.subn(r"^CREATE TABLE \W?records\W?", "CREATE TABLE records_rebuilt ", rebuilt)
+    if changes != 1 or named != 1:
+        raise RuntimeError(f"unexpected definition of records: {table}")
+    # With foreign keys on, dropping the table would delete every row that points at a record.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(rebuilt)
+            conn.execute("INSERT INTO records_rebuilt SELECT * FROM records")
+            conn.execute("DROP TABLE records")
+            conn.execute("ALTER TABLE records_rebuilt RENAME TO records")
+            for sql in indexes:
+                conn.execute(sql)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+m012_one_key_index.transactional = False  # type: ignore[attr-defined]
+
+
 MIGRATIONS = (
     m001_initial,
     m002_arxiv_metadata,
@@ -304,6 +352,7 @@ MIGRATIONS = (
     m009_venue_index,
     m010_title_order_index,
     m011_record_authors_by_record,
+    m012_one_key_index,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
@@ -313,5 +362,5 @@ def migrations() -> Migrations:
 
     registry = Migrations(MIGRATION_SET)
     for migration in MIGRATIONS:
-        registry()(migration)
+        registry(transactional=getattr(migration, "transactional", True))(migration)
     return registry
