@@ -1001,3 +1001,28 @@ def test_a_large_transaction_writes_the_full_text_index_as_one_segment(tmp_path:
         segments = lib.conn.execute("SELECT COUNT(DISTINCT segid) FROM records_fts_idx").fetchone()[0]
         assert segments == 1
         assert len(lib.search("w00042", limit=5000)) == sum("w00042" in r.abstract for r in records)
+
+
+def test_the_key_index_upgrade_reads_the_schema_under_the_write_lock(db_path: Path) -> None:
+    # Another process (a load building its deferred indexes) commits while the upgrade waits
+    # for the lock: what it built is kept, not dropped with the old table.
+    import threading
+
+    from sqlite_utils import Database
+
+    old = Database(db_path)
+    schema.migrations().apply(old, stop_before="m012_one_key_index")
+    old.execute("DROP INDEX records_year")
+    old.conn.commit()
+    old.execute("PRAGMA journal_mode = WAL")  # as every library is
+    old.close()
+    other = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE INDEX records_year ON records(year)")
+    threading.Timer(0.5, other.execute, ["COMMIT"]).start()
+    with Library.open(db_path) as lib:
+        assert lib.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'records_year'").fetchone()
+        assert not lib.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_autoindex_records_1'"
+        ).fetchone()
+    other.close()

@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -360,7 +360,10 @@ class Library:
 
     def _build_abandoned_indexes(self) -> None:
         """Build the indexes of a load whose process is gone; leave a running load's alone."""
-        pids = {r[0] for r in self.conn.execute(f"SELECT pid FROM {schema.PENDING_INDEXES}")}
+        try:
+            pids = {r[0] for r in self.conn.execute(f"SELECT pid FROM {schema.PENDING_INDEXES}")}
+        except sqlite3.OperationalError:
+            return  # its load built them while this process waited to upgrade the library
         if any(_running(pid) for pid in pids):
             return
         # Read-only, or busy: answers stay right, and the next open tries again.
@@ -867,14 +870,19 @@ class Library:
         given = self.insert_prepared([prepare(r) for r in records])
         return [r if r.key == key else r.with_(key=key) for r, key in zip(records, given, strict=True)]
 
-    def insert_prepared(self, batch: Sequence[Pending]) -> list[str]:
+    def insert_prepared(self, batch: Sequence[Pending], *, part: bool = False) -> list[str]:
         """Add records made ready by :func:`prepare` (maybe in another process), in one
         transaction; returns their keys.
 
         The batch is written table by table, one statement each, with its search index rows
-        last: what makes loading hundreds of thousands of records fast.
+        last: what makes loading hundreds of thousands of records fast. ``part``: as part of
+        the caller's open transaction, which an error must end, without a savepoint of its own
+        (FTS5 writes out its pending index entries as a segment at each savepoint: a load's
+        chunk written in parts under one makes one segment, not one a part).
         """
-        with self.transaction():
+        if part and not self.conn.in_transaction:
+            raise RuntimeError("insert_prepared(part=True) needs the caller's transaction")
+        with nullcontext() if part else self.transaction():
             given = self._keys_for(batch)
             self._check_identifiers_free([p.identifiers for p in batch], given)
             first = self.held() + 1

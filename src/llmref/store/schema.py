@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ..errors import StoreError
+
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
@@ -299,42 +303,48 @@ def m012_one_key_index(db: Database) -> None:
     # million records each commit rewrote most pages of both (keys come in no order). The table
     # is made again without the first, the documented way to drop a column constraint.
     conn = db.conn
-    if not conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_records_1'"
-    ).fetchone():
-        return  # done before the migration could be recorded
     if conn.in_transaction:
         raise RuntimeError("m012 must run outside a transaction")  # foreign keys cannot be turned off
-    (table,) = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
-    ).fetchone()
-    indexes = [
-        sql
-        for (sql,) in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL"
-        )
-    ]
-    rebuilt, changes = re.subn(r"\bkey TEXT NOT NULL UNIQUE\b", "key TEXT NOT NULL", table)
-    rebuilt, named = re.subn(r"^CREATE TABLE \W?records\W?", "CREATE TABLE records_rebuilt ", rebuilt)
-    if changes != 1 or named != 1:
-        raise RuntimeError(f"unexpected definition of records: {table}")
     # With foreign keys on, dropping the table would delete every row that points at a record.
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(rebuilt)
-            conn.execute("INSERT INTO records_rebuilt SELECT * FROM records")
-            conn.execute("DROP TABLE records")
-            conn.execute("ALTER TABLE records_rebuilt RENAME TO records")
-            for sql in indexes:
-                conn.execute(sql)
+            conn.execute("BEGIN IMMEDIATE")
+            # Read under the write lock: another process may have built or dropped indexes (a
+            # load's deferred ones), or made this very change, since the library was opened.
+            if conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_records_1'"
+            ).fetchone():
+                _rebuild_records_without_key_constraint(conn)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # an error may have ended it already
+                conn.execute("ROLLBACK")
             raise
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _rebuild_records_without_key_constraint(conn: sqlite3.Connection) -> None:
+    (table,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+    ).fetchone()
+    indexes = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL"
+    ).fetchall()
+    rebuilt, changes = re.subn(r"\bkey TEXT NOT NULL UNIQUE\b", "key TEXT NOT NULL", table)
+    rebuilt, named = re.subn(r"^CREATE TABLE \W?records\W?", "CREATE TABLE records_rebuilt ", rebuilt)
+    if changes != 1 or named != 1:
+        raise StoreError(
+            "This library's records table is not as llmref made it; it cannot be upgraded.",
+            "Restore the file from a backup, or point --db or LLMREF_DB at another library.",
+        )
+    conn.execute(rebuilt)
+    conn.execute("INSERT INTO records_rebuilt SELECT * FROM records")
+    conn.execute("DROP TABLE records")
+    conn.execute("ALTER TABLE records_rebuilt RENAME TO records")
+    for (sql,) in indexes:
+        conn.execute(sql)
 
 
 m012_one_key_index.transactional = False  # type: ignore[attr-defined]
