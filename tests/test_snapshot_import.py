@@ -337,3 +337,25 @@ def test_a_transaction_holds_several_pieces_of_the_reading(
     first = import_snapshot(library, snapshot, chunk_size=4, progress=stop)
     assert first.interrupted and seen[0] >= 4  # the first commit: two pieces of two
     assert first.added == len({r.arxiv_id for r in library.list() if r.arxiv_id}) - 2  # the seed's own two
+
+
+def test_a_chunk_read_in_pieces_is_indexed_as_one_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FTS5 writes its pending entries out as a segment at each savepoint: pieces written each
+    # under its own would leave a segment a piece, merged again and again in a large load.
+    import llmref.snapshot
+
+    monkeypatch.setattr(llmref.snapshot, "PIECE", 10)
+    path = tmp_path / "forty.jsonl"
+    path.write_text("\n".join(line(f"2302.{n:05d}", f"Paper number {n}") for n in range(40)) + "\n")
+    with Library.open(tmp_path / "lib.db", seed=()) as lib:
+
+        def segments() -> set[int]:
+            return {row[0] for row in lib.conn.execute("SELECT DISTINCT segid FROM records_fts_idx")}
+
+        before = segments()
+        report = import_snapshot(lib, path, chunk_size=40)
+        assert report.added == 40
+        assert len(segments() - before) == 1
+        assert len(lib.search("number", limit=100)) == 40

@@ -249,7 +249,7 @@ def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> 
                 done.enriched += 1
         else:
             new[arxiv_id] = item
-    library.insert_prepared(list(new.values()))
+    library.insert_prepared(list(new.values()), part=True)  # an error ends the chunk's transaction
     done.added += len(new)
 
 
