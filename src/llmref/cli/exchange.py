@@ -64,7 +64,7 @@ def export(
     """Export records as BibTeX, a Markdown list or table, JSON or CSL-JSON.
 
     Selects with the same filters and query as search, or explicit --key records; everything
-    by default. BibTeX is sorted by key and written as UTF-8.
+    by default. BibTeX is sorted by key (case ignored) and written as UTF-8.
 
     Example: llmref export --bibtex --tag LoRA -o refs.bib
     """
