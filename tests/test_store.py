@@ -943,11 +943,15 @@ def _all_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
         )
     ]
     shadows = tuple(f"{index}_" for index in ("records_fts", *schema.SMALL_INDEXES))  # FTS5's own
-    return {
-        t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-        for t in tables
-        if not t.startswith(shadows)
-    }
+    rows = {}
+    for table in tables:
+        if not table.startswith(shadows):
+            # The columns of m001–m011, not the one m014 adds.
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "arxiv_links"]
+            rows[table] = sorted(
+                conn.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall(), key=repr
+            )
+    return rows
 
 
 def test_keys_are_indexed_once_and_an_older_library_keeps_every_row(db_path: Path) -> None:
@@ -955,7 +959,10 @@ def test_keys_are_indexed_once_and_an_older_library_keeps_every_row(db_path: Pat
 
     old = Database(db_path)
     schema.migrations().apply(old, stop_before="m012_one_key_index")
-    Library(old.conn, db_path).insert_many(FIXTURE_RECORDS)  # as versions before m012 wrote them
+    # Written by this version's code, with the column a later migration adds there and gone.
+    old.execute("ALTER TABLE records ADD COLUMN arxiv_links INTEGER NOT NULL DEFAULT 0")
+    Library(old.conn, db_path).insert_many(FIXTURE_RECORDS)
+    old.execute("ALTER TABLE records DROP COLUMN arxiv_links")
     before = _all_rows(old.conn)
     indexes = old.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
@@ -1026,3 +1033,54 @@ def test_the_key_index_upgrade_reads_the_schema_under_the_write_lock(db_path: Pa
             "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_autoindex_records_1'"
         ).fetchone()
     other.close()
+
+
+def _link_rows(library: Library, key: str) -> list[tuple]:
+    sql = "SELECT u.label, u.url FROM urls u JOIN records r ON r.id = u.record_id WHERE r.key = ?"
+    return library.conn.execute(sql + " ORDER BY u.position", [key]).fetchall()
+
+
+def test_arxiv_pages_a_record_begins_with_are_implied_not_stored(library: Library) -> None:
+    abs_pdf = (("abs", "https://arxiv.org/abs/2401.00001"), ("pdf", "https://arxiv.org/pdf/2401.00001"))
+    paper = Record(
+        title="Implied", arxiv_id="2401.00001", year=2024, urls=(*abs_pdf, ("code", "https://g.it/x"))
+    )
+    key = library.insert_many([paper])[0].key
+    assert library.get(key).urls == paper.urls
+    assert _link_rows(library, key) == [("code", "https://g.it/x")]
+    assert library.find("https://arxiv.org/pdf/2401.00001").key == key
+    # Anything else is stored as it is: other order, a version, another paper's pages, no id.
+    for urls, arxiv_id in (
+        (abs_pdf[::-1], "2401.00001"),
+        ((("abs", "https://arxiv.org/abs/2401.00001v2"), abs_pdf[1]), "2401.00001"),
+        (abs_pdf, "2401.00002"),
+        (abs_pdf, None),
+        (abs_pdf[:1], "2401.00001"),
+    ):
+        changed = library.get(key).with_(urls=urls, arxiv_id=arxiv_id)
+        library.save(changed)
+        assert library.get(key) == changed
+        assert _link_rows(library, key) == list(urls)
+    library.save(library.get(key).with_(urls=abs_pdf, arxiv_id="2401.00001"))
+    assert library.get(key).urls == abs_pdf and _link_rows(library, key) == []
+
+
+def test_a_snapshot_paper_keeps_no_rows_of_links(library: Library) -> None:
+    from llmref.formats.arxiv_snapshot import read_snapshot
+
+    line = (
+        '{"id": "2402.01234", "title": "Tiny", "authors": "A. B", "abstract": "x",'
+        ' "categories": "cs.CL", "versions": [{"version": "v1", "created": "Mon, 5 Feb 2024 10:00:00 GMT"}],'
+        ' "authors_parsed": [["B", "A.", ""]]}'
+    )
+    (paper,) = read_snapshot([line])
+    key = library.insert_many([paper])[0].key
+    assert (
+        library.get(key).urls
+        == paper.urls
+        == (
+            ("abs", "https://arxiv.org/abs/2402.01234"),
+            ("pdf", "https://arxiv.org/pdf/2402.01234"),
+        )
+    )
+    assert _link_rows(library, key) == []

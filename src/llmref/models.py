@@ -135,3 +135,8 @@ _DERIVED = frozenset({"identified"})
 
 
 _FIELDS = frozenset(Record.__dataclass_fields__)
+
+
+def arxiv_pages(arxiv_id: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A paper's abstract and PDF pages on arxiv.org, labelled as its links are."""
+    return ("abs", f"https://arxiv.org/abs/{arxiv_id}"), ("pdf", f"https://arxiv.org/pdf/{arxiv_id}")

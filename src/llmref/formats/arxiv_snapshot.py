@@ -44,7 +44,7 @@ from typing import Any
 
 from llmref.formats.latex import collapse_spaces, decode_tex
 from llmref.ids import arxiv_year, parse_arxiv, parse_doi
-from llmref.models import Record
+from llmref.models import Record, arxiv_pages
 
 
 @dataclass(frozen=True)
@@ -186,10 +186,7 @@ def _item(
     fields["arxiv_id"] = arxiv_id
     fields["arxiv_version"] = _version(version) if isinstance(version, str) else None
     fields["doi"] = parse_doi(doi[0]) if doi else None
-    fields["urls"] = (
-        ("abs", f"https://arxiv.org/abs/{arxiv_id}"),
-        ("pdf", f"https://arxiv.org/pdf/{arxiv_id}"),
-    )
+    fields["urls"] = arxiv_pages(arxiv_id)
     fields["abstract"] = (decode_tex(abstract) or None) if isinstance(abstract, str) else None
     fields["published"] = published
     fields["updated"] = updated

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from .. import __version__
 from ..errors import SourceError
 from ..ids import parse_arxiv
+from ..models import arxiv_pages
 from .throttle import Throttle
 
 if TYPE_CHECKING:
@@ -63,11 +64,11 @@ class ArxivEntry:
 
     @property
     def abs_url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return arxiv_pages(self.arxiv_id)[0][1]
 
     @property
     def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+        return arxiv_pages(self.arxiv_id)[1][1]
 
 
 class _Retry(Exception):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import keys
 from ..errors import NotFoundError, StoreError, UsageError
-from ..models import Record
+from ..models import Record, arxiv_pages
 from ..text import fold, normalise_title
 from . import fts, schema
 from . import query as filtering
@@ -80,7 +80,7 @@ def prepare(record: Record) -> Pending:
         None if record.key else keys.base_key(record),
         _row_values(record),
         _fts_values(record),
-        tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(record.urls)),
+        tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(_stored_links(record))),
         tuple(record.identifiers()),
         record.authors,
         tuple(dict.fromkeys(record.categories)),
@@ -1247,7 +1247,7 @@ _NAME_CACHE = 50_000
 _ROW_COLUMNS = (
     "kind", "title", "title_key", "year", "venue", "arxiv_version", "authors_truncated", "abstract",
     "notes", "todo", "section", "published", "updated", "primary_category", "categories", "comment",
-    "journal_ref", "entry_type", "bibtex_fields", "identified",
+    "journal_ref", "entry_type", "bibtex_fields", "identified", "arxiv_links",
 )  # fmt: skip
 _RECORD_INSERT = (
     f"INSERT INTO records (id, key, added, {', '.join(_ROW_COLUMNS)}, modified)"
@@ -1280,7 +1280,26 @@ def _row_values(record: Record) -> tuple[Any, ...]:
         record.entry_type,
         json.dumps(dict(record.bibtex_fields), ensure_ascii=False) if record.bibtex_fields else "{}",
         int(record.identified),
+        int(_implies_links(record)),
     )
+
+
+def _implies_links(record: Record) -> bool:
+    """Whether the record's links begin with its arXiv abstract and PDF pages, as those of every
+    paper from arXiv's snapshot or API do: the row says so (``arxiv_links``) instead of two rows
+    of links, with their index entries, for each of a million papers."""
+    return record.arxiv_id is not None and record.urls[:2] == arxiv_pages(record.arxiv_id)
+
+
+def _stored_links(record: Record) -> tuple[tuple[str, str], ...]:
+    """The links a record's rows of links hold: those its row does not imply."""
+    return record.urls[2:] if _implies_links(record) else record.urls
+
+
+def _implied(row: dict[str, Any], id_map: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The links a record's row implies (see :func:`_implies_links`); ``arxiv_links`` is missing
+    while a migration before m014 reads records."""
+    return arxiv_pages(id_map["arxiv"]) if row.get("arxiv_links") and "arxiv" in id_map else ()
 
 
 def _assemble(
@@ -1308,7 +1327,7 @@ def _assemble(
         arxiv_version=row["arxiv_version"],
         doi=id_map.get("doi"),
         acl_id=id_map.get("acl"),
-        urls=tuple((label, url) for label, url in urls),
+        urls=_implied(row, id_map) + tuple((label, url) for label, url in urls),
         section=tuple(json.loads(row["section"])),
         notes=row["notes"],
         abstract=row["abstract"],

@@ -365,6 +365,14 @@ def m013_index_segments_per_commit(db: Database) -> None:
         db.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", [FTS_PENDING_BYTES])
 
 
+def m014_implied_arxiv_links(db: Database) -> None:
+    # A paper from arXiv's snapshot or API has its abstract and PDF pages as its first two
+    # links: two rows of links, with entries in two indexes, for each of a million papers, that
+    # its arXiv id already says. 1: the record's links begin with those two, not stored as rows.
+    # Records stored before keep their rows (0), which read back the same.
+    db["records"].add_column("arxiv_links", int, not_null_default=0)
+
+
 MIGRATIONS = (
     m001_initial,
     m002_arxiv_metadata,
@@ -379,6 +387,7 @@ MIGRATIONS = (
     m011_record_authors_by_record,
     m012_one_key_index,
     m013_index_segments_per_commit,
+    m014_implied_arxiv_links,
 )
 MIGRATION_NAMES = tuple(m.__name__ for m in MIGRATIONS)
 
