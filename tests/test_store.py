@@ -1056,11 +1056,20 @@ def test_arxiv_pages_a_record_begins_with_are_implied_not_stored(library: Librar
         (abs_pdf, "2401.00002"),
         (abs_pdf, None),
         (abs_pdf[:1], "2401.00001"),
+        (
+            (("abs", "https://arxiv.org/abs/2413.00001"), ("pdf", "https://arxiv.org/pdf/2413.00001")),
+            "2413.00001",
+        ),
     ):
         changed = library.get(key).with_(urls=urls, arxiv_id=arxiv_id)
         library.save(changed)
         assert library.get(key) == changed
         assert _link_rows(library, key) == list(urls)
+        if arxiv_id == "2413.00001":  # month 13: no arXiv id parses from the URL, the link finds it
+            assert library.find(urls[0][1]).key == key
+    empty_id = (("abs", "https://arxiv.org/abs/"), ("pdf", "https://arxiv.org/pdf/"))
+    library.save(library.get(key).with_(urls=empty_id, arxiv_id=""))  # an empty id is no id
+    assert library.get(key).urls == empty_id
     library.save(library.get(key).with_(urls=abs_pdf, arxiv_id="2401.00001"))
     assert library.get(key).urls == abs_pdf and _link_rows(library, key) == []
 

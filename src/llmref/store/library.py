@@ -1288,7 +1288,16 @@ def _implies_links(record: Record) -> bool:
     """Whether the record's links begin with its arXiv abstract and PDF pages, as those of every
     paper from arXiv's snapshot or API do: the row says so (``arxiv_links``) instead of two rows
     of links, with their index entries, for each of a million papers."""
-    return record.arxiv_id is not None and record.urls[:2] == arxiv_pages(record.arxiv_id)
+    from ..ids import parse_arxiv
+
+    arxiv_id = record.arxiv_id
+    # Only for an id in the form a look-up parses a page's URL to: `find <page URL>` then goes
+    # by the identifier, as it would have found the stored link.
+    return (
+        bool(arxiv_id)
+        and record.urls[:2] == arxiv_pages(arxiv_id)
+        and parse_arxiv(arxiv_id) == (arxiv_id, None)
+    )
 
 
 def _stored_links(record: Record) -> tuple[tuple[str, str], ...]:
