@@ -291,3 +291,26 @@ def test_json_round_trips_exactly_through_two_libraries(
     run("init", "--empty")
     assert run("import", str(path)).exit_code == 0
     assert run("export", "--json").stdout == exported
+
+
+def test_keys_sort_with_case_ignored_in_list_and_bibtex_export(empty, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.bib"
+    path.write_text(
+        "".join(
+            f"@misc{{{key},\n  title = {{{title}}},\n  year = {{2020}}\n}}\n\n"
+            for key, title in (
+                ("Zeta2020", "Last Work"),
+                ("alpha2020", "First Work"),
+                ("Beta2020", "Middle Work"),
+            )
+        ),
+        encoding="utf-8",
+    )
+    assert empty("import", str(path)).exit_code == 0
+    listed = json.loads(empty("list", "--sort", "key", "--json").stdout)
+    assert [r["key"] for r in listed] == ["alpha2020", "Beta2020", "Zeta2020"]
+    exported = empty("export", "--bibtex")
+    assert exported.exit_code == 0
+    assert re.findall(r"^@\w+\{([^,]+),", exported.stdout, re.M) == ["alpha2020", "Beta2020", "Zeta2020"]
+    searched = empty("export", "--bibtex", "work")  # a query's records, streamed in the same order
+    assert re.findall(r"^@\w+\{([^,]+),", searched.stdout, re.M) == ["alpha2020", "Beta2020", "Zeta2020"]

@@ -76,7 +76,7 @@ from functools import lru_cache
 
 from ..ids import arxiv_year, parse_arxiv, parse_doi
 from ..keys import family_name, is_valid_key, sort_key
-from ..models import Record
+from ..models import Record, arxiv_pages
 
 # ---------------------------------------------------------------------------------------------
 # Venues: where a record appeared, shared with the CSL-JSON exporter.
@@ -459,7 +459,7 @@ def anthology_url(acl_id: str) -> str:
 
 
 def arxiv_url(arxiv_id: str) -> str:
-    return f"https://arxiv.org/abs/{arxiv_id}"
+    return arxiv_pages(arxiv_id)[0][1]
 
 
 def main_url(record: Record) -> str | None:

@@ -74,13 +74,15 @@ class Pending(NamedTuple):
 def prepare(record: Record) -> Pending:
     from ..ids import normalise_url
 
+    implied = _implies_links(record)
+    stored = record.urls[2:] if implied else record.urls  # the links the row does not imply
     return Pending(
         record,
         record.key,
         None if record.key else keys.base_key(record),
-        _row_values(record),
+        _row_values(record, implied),
         _fts_values(record),
-        tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(_stored_links(record))),
+        tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(stored)),
         tuple(record.identifiers()),
         record.authors,
         tuple(dict.fromkeys(record.categories)),
@@ -1258,7 +1260,7 @@ _RECORD_UPDATE = (
 )
 
 
-def _row_values(record: Record) -> tuple[Any, ...]:
+def _row_values(record: Record, implied_links: bool) -> tuple[Any, ...]:
     return (
         record.kind,
         record.title,
@@ -1280,7 +1282,7 @@ def _row_values(record: Record) -> tuple[Any, ...]:
         record.entry_type,
         json.dumps(dict(record.bibtex_fields), ensure_ascii=False) if record.bibtex_fields else "{}",
         int(record.identified),
-        int(_implies_links(record)),
+        int(implied_links),
     )
 
 
@@ -1298,11 +1300,6 @@ def _implies_links(record: Record) -> bool:
         and record.urls[:2] == arxiv_pages(arxiv_id)
         and parse_arxiv(arxiv_id) == (arxiv_id, None)
     )
-
-
-def _stored_links(record: Record) -> tuple[tuple[str, str], ...]:
-    """The links a record's rows of links hold: those its row does not imply."""
-    return record.urls[2:] if _implies_links(record) else record.urls
 
 
 def _implied(row: dict[str, Any], id_map: dict[str, str]) -> tuple[tuple[str, str], ...]:
