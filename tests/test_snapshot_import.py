@@ -191,6 +191,27 @@ def test_an_interrupted_background_import_stops_its_reader(library: Library, sna
     assert rest.added == 3
 
 
+def test_a_reader_whose_writer_stops_taking_pieces_ends_quietly(tmp_path: Path) -> None:
+    import pickle
+    import subprocess
+    import sys
+
+    path = tmp_path / "long.jsonl"
+    # Pieces of one long paper each: more than the pipe and the pieces waiting to be sent hold.
+    path.write_text(
+        "".join(line(f"2301.{n:05d}", "Long " * 4000) + "\n" for n in range(60)), encoding="utf-8"
+    )
+    options = json.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "llmref.snapshot", options], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    kind, piece = pickle.load(reader.stdout)
+    assert kind == "chunk" and piece[0].identifiers == (("arxiv", "2301.00000"),)
+    reader.stdout.close()
+    assert reader.wait(timeout=30) == 0
+    assert reader.stderr.read() == b""
+
+
 def indexes(library: Library) -> set[str]:
     return {r[0] for r in library.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 

@@ -9,6 +9,7 @@ stays flat whatever the file's size.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ CHUNK = 20_000
 #: Records the reading process sends at a time: what is held in memory, and how soon the
 #: writer starts.
 PIECE = 5000
+#: Pieces the reading process may have ready before the writer takes them (about 8 MB each).
+AHEAD = 3
 #: A snapshot line's size, about (the abstract is most of it), and how much gzip shrinks it.
 LINE_BYTES = 1500
 GZIP_RATIO = 3
@@ -136,8 +139,8 @@ def _read_in_background(
     path: Path, categories: tuple[str, ...], since: int | None, size: int
 ) -> Iterator[Chunk]:
     """:func:`_chunks`, made by a second process (``python -m llmref.snapshot``) while this one
-    writes. It sends pickled chunks through a pipe, whose small buffer keeps it at most a chunk
-    ahead."""
+    writes. It sends pickled pieces through a pipe, at most :data:`AHEAD` of them ahead of the
+    writer."""
     import pickle
     import subprocess
     import sys
@@ -177,20 +180,63 @@ def _reader_main(options: dict[str, Any]) -> None:
 
     # Ctrl-C reaches every process of the terminal's group: the writer decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    out = sys.stdout.buffer
     chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
-    try:
-        for chunk in chunks:
-            # Without the records: writing needs only the rest, and the few records merged with
-            # one the library holds are made again from it (Pending.as_record).
-            sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
-            pickle.dump(("chunk", sent), out, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(("done", None), out)
-    except errors.LlmrefError as exc:
-        pickle.dump(("error", (type(exc).__name__, exc.message, exc.hint)), out)
-    except BrokenPipeError:
-        pass  # the writer stopped (Ctrl-C, an error): nothing left to do
-    out.flush()
+    with _Sender(sys.stdout.buffer) as send:
+        try:
+            for chunk in chunks:
+                # Without the records: writing needs only the rest, and the few records merged
+                # with one the library holds are made again from it (Pending.as_record).
+                sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
+                if not send(pickle.dumps(("chunk", sent), protocol=pickle.HIGHEST_PROTOCOL)):
+                    return  # the writer stopped (Ctrl-C, an error): nothing left to do
+            send(pickle.dumps(("done", None)))
+        except errors.LlmrefError as exc:
+            send(pickle.dumps(("error", (type(exc).__name__, exc.message, exc.hint))))
+
+
+class _Sender:
+    """Writes the reading process's pieces to the pipe from a thread, up to :data:`AHEAD` of
+    them waiting: the reading goes on while the writer commits a chunk, instead of stopping as
+    soon as the pipe's few kilobytes are full."""
+
+    def __init__(self, out: Any) -> None:
+        import queue
+        import threading
+
+        self._out = out
+        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+        self._broken = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Sender:
+        self._thread.start()
+        return self
+
+    def __call__(self, data: bytes | None) -> bool:
+        """Queue ``data`` (None: the end); False once the writer has stopped reading."""
+        import queue
+
+        while not self._broken.is_set():
+            try:
+                self._waiting.put(data, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __exit__(self, *exc: object) -> None:
+        self(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while (data := self._waiting.get()) is not None:
+                self._out.write(data)
+            self._out.flush()
+        except BrokenPipeError:
+            self._broken.set()
+            # What is left in the buffer has nowhere to go: no complaint about it at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._out.fileno())
 
 
 def _write_chunk(
