@@ -8,6 +8,7 @@ here touches the network: whether an id exists is for ``sources/`` to find out.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 # New-style arXiv ids (April 2007 on) are YYMM.NNNN, and YYMM.NNNNN from January 2015 on
@@ -50,8 +51,11 @@ _DOI = re.compile(
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=256)
 def parse_arxiv(text: str) -> tuple[str, int | None] | None:
     """The arXiv id (without version) and the version written, from an id, ``arXiv:`` id, URL or DOI."""
+    # Cached for the few just parsed: a paper of a large load has its id read, then checked
+    # again when it is written (see store.library._implies_links).
     match = _ARXIV.match(text.strip())
     if not match:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from .models import Record
 from .text import NAME_PARTICLES, ascii_fold
@@ -34,8 +35,13 @@ def sort_key(key: str) -> tuple[str, str]:
 _PART_MAX = 30
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]")
+
+
+@lru_cache(maxsize=65_536)
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())[:_PART_MAX]
+    # Cached: family names and titles' first words recur across a large load.
+    return _NOT_SLUG.sub("", ascii_fold(text).lower())[:_PART_MAX]
 
 
 def family_name(author: str) -> str:

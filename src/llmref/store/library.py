@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -85,9 +86,14 @@ def prepare(record: Record) -> Pending:
         tuple((i, label, url, normalise_url(url)) for i, (label, url) in enumerate(stored)),
         tuple(record.identifiers()),
         record.authors,
-        tuple(dict.fromkeys(record.categories)),
-        tuple(tuple(dict.fromkeys(getattr(record, facet))) for facet in schema.FACETS),
+        _once(record.categories),
+        tuple(_once(getattr(record, facet)) for facet in schema.FACETS),
     )
+
+
+def _once(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` without repeats, in order."""
+    return tuple(dict.fromkeys(names)) if len(names) > 1 else tuple(names)
 
 
 #: The indexes search takes its results from, in order, with their bm25 weights (see
@@ -1276,7 +1282,7 @@ def _row_values(record: Record, implied_links: bool) -> tuple[Any, ...]:
         record.published,
         record.updated,
         record.primary_category,
-        json.dumps(list(record.categories)),
+        _categories_json(tuple(record.categories)),
         record.comment,
         record.journal_ref,
         record.entry_type,
@@ -1284,6 +1290,12 @@ def _row_values(record: Record, implied_links: bool) -> tuple[Any, ...]:
         int(record.identified),
         int(implied_links),
     )
+
+
+@lru_cache(maxsize=4096)
+def _categories_json(categories: tuple[str, ...]) -> str:
+    # Cached: a large load has a few thousand sets of categories for a million papers.
+    return json.dumps(list(categories))
 
 
 def _implies_links(record: Record) -> bool:
@@ -1421,17 +1433,23 @@ def _id_value(scheme: str, value: str) -> str:
 def _fts_values(record: Record) -> tuple[str, ...]:
     # Names once each, as the library stores them: a record read back must make the same text.
     tags, models, tasks, datasets = (dict.fromkeys(getattr(record, facet)) for facet in schema.FACETS)
-    values = {
-        "title": record.title,
-        "tags": " ".join(tags),
-        "subwords": fts.subwords([record.title, *tags, *models]),
-        "authors": ", ".join(record.authors),
-        "models": ", ".join(models),
-        "tasks": ", ".join(tasks),
-        "datasets": ", ".join(datasets),
-        "venue": record.venue or "",
-        "section": " / ".join(record.section),
-        "abstract": record.abstract or "",
-        "notes": record.notes,
-    }
-    return tuple(fts.index_text(values[name]) for name, _ in schema.FTS_COLUMNS)
+    values = _FTS_ORDER(
+        {
+            "title": record.title,
+            "tags": " ".join(tags),
+            "subwords": fts.subwords([record.title, *tags, *models]),
+            "authors": ", ".join(record.authors),
+            "models": ", ".join(models),
+            "tasks": ", ".join(tasks),
+            "datasets": ", ".join(datasets),
+            "venue": record.venue or "",
+            "section": " / ".join(record.section),
+            "abstract": record.abstract or "",
+            "notes": record.notes,
+        }
+    )
+    # One test of the whole text: most records are ASCII, which index_text leaves as it is.
+    return values if "".join(values).isascii() else tuple(map(fts.index_text, values))
+
+
+_FTS_ORDER = itemgetter(*(name for name, _ in schema.FTS_COLUMNS))
