@@ -212,6 +212,26 @@ def test_a_reader_whose_writer_stops_taking_pieces_ends_quietly(tmp_path: Path) 
     assert reader.stderr.read() == b""
 
 
+def test_a_reader_whose_pipe_fails_ends_with_an_error_instead_of_waiting(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "long.jsonl"
+    path.write_text(
+        "".join(line(f"2301.{n:05d}", "Long " * 4000) + "\n" for n in range(60)), encoding="utf-8"
+    )
+    options = json.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
+    unwritable = tmp_path / "out"
+    unwritable.touch()
+    with unwritable.open("rb") as out:  # every write fails, and not as a closed pipe does
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "llmref.snapshot", options], stdout=out, stderr=subprocess.PIPE
+        )
+        _, err = reader.communicate(timeout=30)
+    assert reader.returncode != 0
+    assert err.decode().splitlines() == ["llmref: cannot pass on what was read: Bad file descriptor"]
+
+
 def indexes(library: Library) -> set[str]:
     return {r[0] for r in library.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 

@@ -30,7 +30,8 @@ CHUNK = 20_000
 #: Records the reading process sends at a time: what is held in memory, and how soon the
 #: writer starts.
 PIECE = 5000
-#: Pieces the reading process may have ready before the writer takes them (about 8 MB each).
+#: Pieces the reading process may have waiting to be sent (about 8 MB each), besides the one
+#: being sent and the one being read.
 AHEAD = 3
 #: A snapshot line's size, about (the abstract is most of it), and how much gzip shrinks it.
 LINE_BYTES = 1500
@@ -181,17 +182,20 @@ def _reader_main(options: dict[str, Any]) -> None:
     # Ctrl-C reaches every process of the terminal's group: the writer decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
-    with _Sender(sys.stdout.buffer) as send:
-        try:
-            for chunk in chunks:
-                # Without the records: writing needs only the rest, and the few records merged
-                # with one the library holds are made again from it (Pending.as_record).
-                sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
-                if not send(pickle.dumps(("chunk", sent), protocol=pickle.HIGHEST_PROTOCOL)):
-                    return  # the writer stopped (Ctrl-C, an error): nothing left to do
-            send(pickle.dumps(("done", None)))
-        except errors.LlmrefError as exc:
-            send(pickle.dumps(("error", (type(exc).__name__, exc.message, exc.hint))))
+    try:
+        with _Sender(sys.stdout.buffer) as send:
+            try:
+                for chunk in chunks:
+                    # Without the records: writing needs only the rest, and the few records merged
+                    # with one the library holds are made again from it (Pending.as_record).
+                    sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
+                    if not send(pickle.dumps(("chunk", sent), protocol=pickle.HIGHEST_PROTOCOL)):
+                        return  # the writer stopped (Ctrl-C, an error): nothing left to do
+                send(pickle.dumps(("done", None)))
+            except errors.LlmrefError as exc:
+                send(pickle.dumps(("error", (type(exc).__name__, exc.message, exc.hint))))
+    except OSError as exc:  # the writer, told by the pipe's end, says how far the import got
+        sys.exit(f"llmref: cannot pass on what was read: {exc.strerror or exc}")
 
 
 class _Sender:
@@ -206,6 +210,7 @@ class _Sender:
         self._out = out
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
         self._broken = threading.Event()
+        self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> _Sender:
@@ -213,7 +218,8 @@ class _Sender:
         return self
 
     def __call__(self, data: bytes | None) -> bool:
-        """Queue ``data`` (None: the end); False once the writer has stopped reading."""
+        """Queue ``data`` (None: the end); False once the pieces cannot go (the writer has
+        stopped reading, the pipe failed)."""
         import queue
 
         while not self._broken.is_set():
@@ -227,6 +233,9 @@ class _Sender:
     def __exit__(self, *exc: object) -> None:
         self(None)
         self._thread.join()
+        if self._failure is not None:
+            # The pieces did not all go: end with an error, which the writer reports.
+            raise self._failure
 
     def _run(self) -> None:
         try:
@@ -234,9 +243,15 @@ class _Sender:
                 self._out.write(data)
             self._out.flush()
         except BrokenPipeError:
-            self._broken.set()
             # What is left in the buffer has nowhere to go: no complaint about it at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), self._out.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._out.fileno())
+            os.close(devnull)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread in __exit__
+            self._failure = exc
+        else:
+            return
+        self._broken.set()
 
 
 def _write_chunk(
