@@ -11,7 +11,7 @@ interleaved with their floors, and medians are reported.
 * scale (scripts/bench_scale.py): queries, filters, stats and cold search from 1k to 1M records;
 * exchange (scripts/bench_exchange.py): BibTeX export and import against bibtexparser.
 
-    python scripts/bench.py            # everything, 1M records included: about 20 minutes
+    python scripts/bench.py            # everything, 1M records included: about half an hour
     python scripts/bench.py --quick    # small sizes, under a minute: for everyday use
 """
 
@@ -32,7 +32,7 @@ TARGETS = {"llmref --version": 1.3, "llmref search lora": 1.5}
 SCRIPTS = Path(__file__).resolve().parent
 FULL = {
     "startup_runs": 21,
-    "import": ["--records", "100000,1000000", "--runs", "1"],
+    "import": ["--records", "100000,1000000", "--runs", "3"],
     "scale": ["--sizes", "1000,10000,100000,1000000", "--runs", "7"],
     "exchange": [],
 }
