@@ -129,6 +129,18 @@ def test_bad_json_records_are_reported_and_the_rest_imported(empty, tmp_path: Pa
     assert "1 added" in result.stderr
 
 
+def test_json_nulls_are_read_as_nothing_given(empty, tmp_path: Path) -> None:
+    path = tmp_path / "nulls.json"
+    nulls = {"kind": None, "notes": None, "todo": None, "authors_truncated": None, "tags": None}
+    path.write_text(json.dumps([{"title": "Null Fields", **nulls}, {"kind": "paper", "title": None}]))
+    result = empty("import", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0].endswith("record 2: it has no title")
+    assert "1 added" in result.stderr
+    (record,) = json.loads(empty("list", "--json").stdout)
+    assert (record["kind"], record["notes"], record["todo"], record["tags"]) == ("paper", "", False, [])
+
+
 def test_import_dry_run_writes_nothing(seeded, empty, tmp_path: Path) -> None:
     path = tmp_path / "all.json"
     path.write_text(seeded("export", "--json").stdout)

@@ -115,6 +115,10 @@ class Record:
         for name, value in data.items():
             if name not in names:
                 continue
+            if value is None and name in _NEVER_NONE:
+                if name != "title":
+                    continue  # JSON's null for "nothing": the field's default
+                value = ""  # which the reader reports as a record without a title
             if name in _MAPPING_FIELDS:
                 value = tuple((str(k), str(v)) for k, v in (value or {}).items())
             elif name in _TUPLE_FIELDS:
@@ -127,6 +131,12 @@ _TUPLE_FIELDS = frozenset(
     f.name
     for f in fields(Record)
     if f.type.startswith("tuple[str, ...]")  # type: ignore[union-attr]
+)
+#: Fields with no None among their values (text, flags): a JSON null there means their default.
+_NEVER_NONE = frozenset(
+    f.name
+    for f in fields(Record)
+    if "None" not in f.type and f.name not in _TUPLE_FIELDS  # type: ignore[operator]
 )
 #: Fields held as ordered pairs and shown in JSON as objects.
 _MAPPING_FIELDS = frozenset({"urls", "bibtex_fields"})
