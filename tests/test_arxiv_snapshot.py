@@ -122,6 +122,18 @@ def test_a_malformed_date_is_left_out_not_guessed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("version", "created"),
+    [
+        ("v99999999999999999999999", "Mon, 2 Apr 2007 19:18:42 GMT"),
+        ("v1", "Mon, \u00b2 Apr 2007 19:18:42 GMT"),
+    ],
+)
+def test_a_version_or_day_that_is_no_number_of_its_size_is_left_out(version: str, created: str) -> None:
+    got = record(line(versions=[{"version": version, "created": json.loads(f'"{created}"')}]))
+    assert (got.arxiv_version, got.published) == ((None, "2007-04-02") if version != "v1" else (1, None))
+
+
+@pytest.mark.parametrize(
     ("title", "expected"),
     [
         ("Plain title", "Plain title"),

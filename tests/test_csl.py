@@ -76,6 +76,21 @@ def test_arxiv_preprint_is_written_as_zotero_writes_a_preprint() -> None:
     assert lora["keyword"] == "LoRA, PEFT"
 
 
+@pytest.mark.parametrize(
+    ("issued", "year"),
+    [
+        ({"date-parts": {"a": 1}}, None),
+        ({"date-parts": [[1e400]]}, None),
+        ({"date-parts": [[10**30]]}, None),
+        ({"date-parts": [["2021", 13, 99]]}, 2021),
+        ({"date-parts": [[-5]]}, None),
+    ],
+)
+def test_dates_are_read_as_far_as_their_parts_make_one(issued: dict, year: int | None) -> None:
+    (record,) = from_csl([{"id": "x", "type": "article", "title": "Dated", "issued": issued}])
+    assert record.year == year
+
+
 def test_published_paper_has_its_venue_and_only_the_year() -> None:
     items = items_by_id(FIXTURE)
     assert items["zhang2023adaptive"]["type"] == "paper-conference"

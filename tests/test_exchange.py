@@ -405,3 +405,38 @@ def test_search_fills_a_page_with_whole_words_before_prefixes(empty, tmp_path: P
     assert [r["title"] for r in dated] == [r["title"] for r in page]
     everything = json.loads(empty("search", "model", "--json").stdout)
     assert everything[0]["title"] == "Modeling" and len(everything) == 3
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"authors": "Alice Smith"}, "'authors' must be a list of text"),
+        ({"tags": ["LoRA", 4]}, "'tags' must be a list of text"),
+        ({"notes": 5}, "'notes' must be text"),
+        ({"year": "2021"}, "'year' must be a whole number from 1000 to 9999"),
+        ({"year": 99999999999999999999999}, "'year' must be a whole number from 1000 to 9999"),
+        ({"arxiv_version": "two"}, "'arxiv_version' must be a whole number from 1 to 9999"),
+        ({"todo": "yes"}, "'todo' must be true or false"),
+        ({"urls": ["https://example.org"]}, "'urls' must be an object whose values are text"),
+        ({"title": "Half a pair \ud800"}, "'title' must be text"),
+    ],
+)
+def test_a_json_record_with_a_value_of_the_wrong_type_is_reported(
+    seeded, tmp_path: Path, fields: dict, says: str
+) -> None:
+    path = tmp_path / "typed.json"
+    # A record with the seed's LoRA title too: a wrong value must not reach the matching either.
+    path.write_text(json.dumps([{"kind": "paper", "title": LORA.title, **fields}]))
+    before = seeded("list", "--json").stdout
+    result = seeded("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"typed.json: record 1: {says}"
+    assert seeded("list", "--json").stdout == before
+
+
+def test_json_nested_too_deep_is_one_clean_error(empty, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = empty("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: deep.json is nested too deep to be records.")

@@ -61,6 +61,7 @@ def test_parse_arxiv_accepts_every_written_form(text: str, expected: tuple[str, 
         "https://example.org/abs/2106.09685",
         "https://arxiv.org/list/cs.CL/recent",
         "10.1145/3560815",
+        "2106.09685v99999999999999999999",  # a version no database holds
     ],
 )
 def test_parse_arxiv_rejects_what_is_not_an_arxiv_id(text: str) -> None:

@@ -194,6 +194,10 @@ def _json_items(path: Path, text: str) -> list[dict[str, Any]]:
         raise UsageError(
             f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}.", "Check the file."
         ) from exc
+    except RecursionError:
+        raise UsageError(
+            f"{path.name} is nested too deep to be records.", "Give a list of records or CSL items."
+        ) from None
     items = data.get("items", data) if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise UsageError(

@@ -18,7 +18,7 @@ _ARXIV_ID = r"""
         (?P<yymm>\d{4})\.(?P<seq>\d{4,5})
       | (?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.(?P<cls>[a-z]{2}))?/(?P<old>\d{7})
     )
-    (?:v(?P<version>\d+))?
+    (?:v(?P<version>[0-9]{1,4}))?
 """
 _ARXIV = re.compile(
     rf"""^(?:

@@ -107,10 +107,18 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
+        """A record from its JSON shape (:meth:`to_dict`); ValueError says which field is wrong.
+
+        Each value must be of its field's type: a list of text is not one text split into
+        letters, a year is a whole number of four digits. A null is the field's default,
+        except for the title, which is then empty (a reader reports the record as untitled).
+        """
         names = {f.name for f in fields(cls)}
         unknown = set(data) - names - _DERIVED
         if unknown:
             raise ValueError(f"unknown record field(s): {', '.join(sorted(unknown))}")
+        if "title" not in data:
+            raise ValueError("it has no title")
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
             if name not in names:
@@ -118,13 +126,51 @@ class Record:
             if value is None and name in _NEVER_NONE:
                 if name != "title":
                     continue  # JSON's null for "nothing": the field's default
-                value = ""  # which the reader reports as a record without a title
-            if name in _MAPPING_FIELDS:
-                value = tuple((str(k), str(v)) for k, v in (value or {}).items())
-            elif name in _TUPLE_FIELDS:
-                value = tuple(value or ())
-            kwargs[name] = value
+                value = ""
+            kwargs[name] = _checked(name, value)
         return cls(**kwargs)
+
+
+def _checked(name: str, value: Any) -> Any:
+    """``value`` as field ``name`` holds it, or ValueError."""
+    kind = _FIELD_TYPES[name]
+    if value is None and "None" in kind:
+        return None
+    if name in _MAPPING_FIELDS:
+        if not isinstance(value, dict) or not all(_is_text(v) for v in value.values()):
+            raise ValueError(f"'{name}' must be an object whose values are text")
+        return tuple((_text(name, str(k)), v) for k, v in value.items())
+    if name in _TUPLE_FIELDS:
+        if not isinstance(value, list) or not all(_is_text(v) for v in value):
+            raise ValueError(f"'{name}' must be a list of text")
+        return tuple(value)
+    if kind.startswith("bool"):
+        if not isinstance(value, bool):
+            raise ValueError(f"'{name}' must be true or false")
+        return value
+    if kind.startswith("int"):
+        low, high = _NUMBER_RANGES.get(name, (0, 2**31))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"'{name}' must be a whole number from {low} to {high}")
+        return value
+    return _text(name, value)
+
+
+def _text(name: str, value: Any) -> str:
+    if not _is_text(value):
+        raise ValueError(f"'{name}' must be text")
+    return value
+
+
+def _is_text(value: Any) -> bool:
+    """A string that can be stored: JSON can escape half of a surrogate pair, UTF-8 cannot."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _TUPLE_FIELDS = frozenset(
@@ -132,12 +178,12 @@ _TUPLE_FIELDS = frozenset(
     for f in fields(Record)
     if f.type.startswith("tuple[str, ...]")  # type: ignore[union-attr]
 )
-#: Fields with no None among their values (text, flags): a JSON null there means their default.
-_NEVER_NONE = frozenset(
-    f.name
-    for f in fields(Record)
-    if "None" not in f.type and f.name not in _TUPLE_FIELDS  # type: ignore[operator]
-)
+#: Each field's type as declared (a string: annotations are not evaluated here).
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(Record)}
+#: Whole numbers that only make sense within a range.
+_NUMBER_RANGES = {"year": (1000, 9999), "arxiv_version": (1, 9999)}
+#: Fields with no None among their values (text, flags, lists): a JSON null there means their default.
+_NEVER_NONE = frozenset(name for name, kind in _FIELD_TYPES.items() if "None" not in kind)
 #: Fields held as ordered pairs and shown in JSON as objects.
 _MAPPING_FIELDS = frozenset({"urls", "bibtex_fields"})
 #: Fields that ``--json`` adds for readers but that are computed, not stored.

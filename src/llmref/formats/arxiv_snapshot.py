@@ -107,6 +107,9 @@ def read_snapshot(
         except ValueError as error:
             yield SnapshotProblem(number, f"not JSON: {error}")
             continue
+        except RecursionError:
+            yield SnapshotProblem(number, "not a paper's metadata: nested too deep")
+            continue
         if not isinstance(data, dict):
             yield SnapshotProblem(number, "not a JSON object")
             continue
@@ -243,7 +246,7 @@ def _date(created: Any) -> str | None:
 @lru_cache(maxsize=4096)
 def _day(text: str) -> str | None:
     parts = text.split()
-    if len(parts) != 4 or parts[2] not in _MONTHS or not parts[1].isdigit() or not parts[3].isdigit():
+    if len(parts) != 4 or parts[2] not in _MONTHS or not _number(parts[1], 2) or not _number(parts[3], 4):
         return None
     return f"{parts[3]}-{_MONTHS[parts[2]]:02d}-{int(parts[1]):02d}"
 
@@ -251,7 +254,12 @@ def _day(text: str) -> str | None:
 @lru_cache(maxsize=256)
 def _version(value: str) -> int | None:
     text = value.strip().lower().removeprefix("v")
-    return int(text) if text.isdigit() else None
+    return int(text) if _number(text, 4) else None
+
+
+def _number(text: str, digits: int) -> bool:
+    """Whether ``text`` is a number of 1 to ``digits`` ASCII digits (``²`` is a digit to Python)."""
+    return 0 < len(text) <= digits and text.isascii() and text.isdigit()
 
 
 # --------------------------------------------------------------------------------------------

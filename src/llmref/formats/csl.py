@@ -260,15 +260,26 @@ def _identifiers(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: What a date's year, month and day may be; a date stops at the first part out of its range.
+_DATE_RANGES = ((1000, 9999), (1, 12), (1, 31))
+
+
 def _date_parts(issued: Any) -> list[int]:
+    """``{"date-parts": [[2021, 6, 17]]}`` → [2021, 6, 17], as far as the parts make a date."""
     if not isinstance(issued, dict):
         return []
-    parts = issued.get("date-parts") or [[]]
-    first = parts[0] if parts and isinstance(parts[0], list) else []
-    try:
-        return [int(p) for p in first[:3]]
-    except (TypeError, ValueError):
-        return []
+    parts = issued.get("date-parts")
+    first = parts[0] if isinstance(parts, list) and parts and isinstance(parts[0], list) else []
+    date: list[int] = []
+    for part, (low, high) in zip(first, _DATE_RANGES, strict=False):  # as many parts as given
+        try:
+            number = int(part)
+        except (TypeError, ValueError, OverflowError):
+            break
+        if not low <= number <= high:
+            break
+        date.append(number)
+    return date
 
 
 def _venue(data: dict[str, Any]) -> str | None:
