@@ -225,6 +225,38 @@ def test_retry_after_is_honoured(api: ArxivServer, seeded) -> None:
     assert api.requests[1].time - api.requests[0].time >= 0.95
 
 
+_UNREADABLE_DATE = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom"
+      xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <opensearch:startIndex>0</opensearch:startIndex>
+  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>
+  <entry>
+    <id>http://arxiv.org/abs/2106.09685v2</id>
+    <updated>notadate</updated>
+    <published>notadate</published>
+    <title>LoRA: Low-Rank Adaptation of Large Language Models</title>
+    <summary>An abstract.</summary>
+    <author><name>Edward J. Hu</name></author>
+    <link href="http://arxiv.org/abs/2106.09685v2" rel="alternate" type="text/html"/>
+    <arxiv:primary_category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="cs.CL" scheme="http://arxiv.org/schemas/atom"/>
+  </entry>
+</feed>"""
+
+
+def test_an_entry_that_cannot_be_read_ends_in_one_clean_error(api: ArxivServer, seeded) -> None:
+    api.set_failures(Failure(200, body=_UNREADABLE_DATE, content_type="application/atom+xml"))
+    before = all_records(seeded)
+    result = seeded("add", "2106.09685")
+    assert result.exit_code == 5
+    assert (
+        result.stderr.startswith("Error: arXiv sent an entry that cannot be read")
+        and "Hint: " in result.stderr
+    )
+    assert all_records(seeded) == before
+
+
 @pytest.mark.parametrize(
     ("failure", "says"),
     [
@@ -431,6 +463,16 @@ def test_bad_settings_are_clean_errors(seeded, monkeypatch, name: str, value: st
     monkeypatch.setenv(name, value)
     result = seeded("add", "2106.09685")
     assert result.exit_code == 5 and says in result.stderr and "Hint:" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1"])
+def test_a_spacing_that_is_no_number_of_seconds_is_a_clean_error(
+    api: ArxivServer, seeded, monkeypatch, value: str
+) -> None:
+    monkeypatch.setenv("LLMREF_ARXIV_INTERVAL", value)
+    result = seeded("add", "2106.09685")
+    assert result.exit_code == 5 and "LLMREF_ARXIV_INTERVAL" in result.stderr and "Hint:" in result.stderr
+    assert api.requests == []
 
 
 def test_a_wrong_path_is_not_retried_and_names_the_setting(api: ArxivServer, seeded, monkeypatch) -> None:

@@ -193,6 +193,17 @@ def test_an_option_among_tag_changes_is_refused_and_changes_nothing(cli) -> None
     assert json.loads(cli("show", "hu2021lora", "--json").stdout)["tags"] == ["LoRA"]
 
 
+def test_an_empty_tag_change_is_refused(cli) -> None:
+    result = cli("tag", "hu2021lora", "")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: '' names no tag.")
+
+
+@pytest.mark.parametrize("command", ["search lora", "list"])
+def test_a_limit_past_any_library_is_a_usage_error(cli, command: str) -> None:
+    result = cli(*command.split(), "--limit", "99999999999999999999")
+    assert result.exit_code == 2 and "--limit" in result.output
+
+
 def test_note_appends_replaces_and_prints(cli) -> None:
     assert cli("note", "hu2021lora", "Rank 4 is enough.").exit_code == 0
     notes = cli("note", "hu2021lora").stdout

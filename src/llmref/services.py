@@ -89,7 +89,7 @@ def edit_tags(record: Record, changes: Sequence[str]) -> Record:
                 f"{change!r} is not a tag change.",
                 "Options go before the key (llmref tag --help); write -Tag to remove a tag.",
             )
-        op, name = (change[0], change[1:]) if change[:1] in "+-" else ("+", change)
+        op, name = (change[0], change[1:]) if change[:1] in ("+", "-") else ("+", change)
         name = name.strip()
         if not name:
             raise UsageError(f"{change!r} names no tag.", "Write +Tag to add a tag and -Tag to remove one.")

@@ -18,6 +18,8 @@ from .. import __version__
 from ..errors import LlmrefError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: The most results a --limit may ask for: more than any library holds, less than SQLite's limit.
+MOST = 10**9
 
 app = typer.Typer(
     help="A reference manager for LLM research papers: a local library, instant search, clean citations.",
@@ -217,7 +219,9 @@ def search(
     section: SectionOpt = [],
     kind: KindOpt = None,
     category: CategoryOpt = [],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Show at most this many results.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=MOST, help="Show at most this many results.")
+    ] = 20,
     raw: Annotated[
         bool, typer.Option("--raw", help="Read the query as FTS5 syntax (OR, NEAR, prefix*, title:…).")
     ] = False,
@@ -274,7 +278,9 @@ def list_(
         str, typer.Option("--sort", help="added (the list's order), key, year or title.")
     ] = "added",
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Reverse the order.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="Show at most this many.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, max=MOST, help="Show at most this many.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List records, in the curated list's order or sorted.

@@ -10,6 +10,7 @@ are not a complete Atom feed; retries (with ``Retry-After``) happen here, around
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -154,6 +155,8 @@ class ArxivSource:
                 retry = _Retry(_connection_reason(exc))
             except (requests.exceptions.RequestException, arxiv.UnexpectedEmptyPageError) as exc:
                 retry = _Retry(type(exc).__name__)
+            except ValueError as exc:  # a date or number in the feed that cannot be read
+                raise SourceError(f"arXiv sent an entry that cannot be read ({exc}).", _LATER) from exc
             last_reason = retry.reason
             if attempt < self.retries:
                 if retry.wait is not None:
@@ -243,7 +246,7 @@ def _seconds(name: str, default: float, *, zero_ok: bool = False) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value < 0 or (value == 0 and not zero_ok) or value != value:
+    if value < 0 or (value == 0 and not zero_ok) or not math.isfinite(value):
         raise SourceError(
             f"{name}={raw!r} is not a number of seconds.", f"Set {name} to e.g. 30, or unset it."
         )
