@@ -149,6 +149,30 @@ def test_the_cli_imports_a_snapshot_with_filters(empty, snapshot: Path) -> None:
     assert empty("import", str(snapshot), "--since", "2022", "--format", "bibtex").exit_code == 2
 
 
+def test_a_dry_run_counts_what_the_import_then_does_and_writes_nothing(seeded, snapshot: Path) -> None:
+    def outcome(result) -> dict:
+        assert result.exit_code == 1, result.output  # one line is not JSON: reported, not imported
+        return {k: v for k, v in json.loads(result.stdout)[0].items() if k != "written"}
+
+    before = seeded("list", "--json").stdout
+    dry = seeded("import", str(snapshot), "--dry-run", "--json")
+    assert json.loads(dry.stdout)[0]["written"] is False and "Nothing was written" in dry.stderr
+    assert seeded("list", "--json").stdout == before
+    counted = outcome(dry)
+    assert counted == outcome(seeded("import", str(snapshot), "--json"))
+    assert counted["enriched"] == 1 and counted["added"] == 5  # the seed's LoRA, and the rest
+    again = outcome(seeded("import", str(snapshot), "--dry-run", "--json"))
+    assert (again["added"], again["enriched"], again["unchanged"]) == (0, 0, 6)
+
+
+def test_a_missing_snapshot_among_several_stops_the_import_before_any_is_read(
+    empty, snapshot: Path, tmp_path: Path
+) -> None:
+    result = empty("import", str(snapshot), str(tmp_path / "gone.jsonl"))
+    assert result.exit_code == 2 and "gone.jsonl: no such file" in result.stderr
+    assert json.loads(empty("list", "--json").stdout) == []
+
+
 def test_a_second_process_reading_gives_the_same_library(tmp_path: Path, snapshot: Path) -> None:
     results = []
     for background in (False, True):

@@ -21,6 +21,7 @@ from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapsho
 from .store.library import Pending, prepare
 
 if TYPE_CHECKING:
+    from .models import Record
     from .store.library import Library
 
 #: Records written per transaction: big enough for a fast load (each commit rewrites the pages
@@ -97,6 +98,56 @@ def import_snapshot(
         report.interrupted = True  # while the indexes were being built: the next open builds them
     if progress:
         progress(report)
+    return report
+
+
+def survey_snapshot(
+    library: Library,
+    path: Path,
+    *,
+    categories: Sequence[str] = (),
+    since: int | None = None,
+    progress: Callable[[SnapshotReport], None] | None = None,
+) -> SnapshotReport:
+    """What :func:`import_snapshot` would do with the file, counted without writing anything.
+
+    A paper the file lists again is counted unchanged, as the import counts a repeat within
+    its chunk (the ids seen are held in memory: about 70 bytes a paper).
+    """
+    report = SnapshotReport()
+    seen: set[str] = set()
+    dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of the file
+    try:
+        with library.reading():
+            for piece in _chunks(path, tuple(categories), since, PIECE):
+                ids = [dict(p.identifiers) for p in piece if isinstance(p, Pending)]
+                held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
+                doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
+                for item in piece:
+                    report.read += 1
+                    if isinstance(item, SnapshotProblem):
+                        report.problems.append(Problem(path.name, item.line, item.message))
+                        continue
+                    arxiv_id = dict(item.identifiers).get("arxiv", "")
+                    record = item.as_record()
+                    if given_up := _doi_given_up(library, item, doi_holders, dois):
+                        record, problem = given_up
+                        report.problems.append(problem)
+                    if arxiv_id in seen:
+                        report.unchanged += 1
+                    elif arxiv_id in held:
+                        existing = library.records([held[arxiv_id]])[0]
+                        if merge(existing, record) == existing:
+                            report.unchanged += 1
+                        else:
+                            report.enriched += 1
+                    else:
+                        report.added += 1
+                    seen.add(arxiv_id)
+                if progress:
+                    progress(report)
+    except KeyboardInterrupt:
+        report.interrupted = True
     return report
 
 
@@ -287,16 +338,11 @@ def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> 
         if isinstance(item, SnapshotProblem):
             done.problems.append(Problem(path.name, item.line, item.message))
             continue
-        idents = dict(item.identifiers)
-        arxiv_id = idents.get("arxiv", "")
-        if "doi" in idents and (owner := _doi_owner(library, arxiv_id, idents["doi"], doi_holders, dois)):
-            # Papers that share a DOI (parts of one article): the library holds a DOI once,
-            # so a later paper keeps its arXiv id and goes without the DOI.
-            record = item.as_record()
-            done.problems.append(
-                Problem("snapshot", None, f"{arxiv_id}: DOI {record.doi} belongs to {owner}")
-            )
-            item = prepare(record.with_(doi=None))
+        arxiv_id = dict(item.identifiers).get("arxiv", "")
+        if given_up := _doi_given_up(library, item, doi_holders, dois):
+            record, problem = given_up
+            done.problems.append(problem)
+            item = prepare(record)
         if arxiv_id in new:
             new[arxiv_id] = prepare(merge(new[arxiv_id].as_record(), item.as_record()))
             done.unchanged += 1
@@ -312,6 +358,25 @@ def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> 
             new[arxiv_id] = item
     library.insert_prepared(list(new.values()), part=True)  # an error ends the chunk's transaction
     done.added += len(new)
+
+
+def _doi_given_up(
+    library: Library, item: Pending, holders: dict[str, int], dois: dict[str, str]
+) -> tuple[Record, Problem] | None:
+    """When another paper holds the DOI of ``item`` (in the library or earlier in the file):
+    its record without the DOI, and the problem that says so. Papers that share a DOI are parts
+    of one article; the library holds a DOI once, so a later paper keeps its arXiv id and goes
+    without the DOI."""
+    idents = dict(item.identifiers)
+    if "doi" not in idents:
+        return None
+    arxiv_id = idents.get("arxiv", "")
+    owner = _doi_owner(library, arxiv_id, idents["doi"], holders, dois)
+    if owner is None:
+        return None
+    record = item.as_record()
+    message = f"{arxiv_id}: DOI {record.doi} belongs to {owner}"
+    return record.with_(doi=None), Problem("snapshot", None, message, imported=True)
 
 
 def _doi_owner(

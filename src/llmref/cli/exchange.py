@@ -183,7 +183,12 @@ def import_(
 
     if fmt == "arxiv-snapshot" or (fmt is None and all(_is_snapshot(f) for f in files)):
         _import_snapshots(
-            ctx, files, [c for part in category for c in part.split(",") if c.strip()], since, as_json
+            ctx,
+            files,
+            [c for part in category for c in part.split(",") if c.strip()],
+            since,
+            as_json,
+            dry_run,
         )
         return
     if category or since is not None:
@@ -274,24 +279,30 @@ def _is_snapshot(path: Path) -> bool:
 
 
 def _import_snapshots(
-    ctx: typer.Context, files: list[Path], categories: list[str], since: int | None, as_json: bool
+    ctx: typer.Context,
+    files: list[Path],
+    categories: list[str],
+    since: int | None,
+    as_json: bool,
+    dry_run: bool,
 ) -> None:
     from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
     from .. import snapshot
     from . import output
 
-    library = _library(ctx)
+    for path in files:  # all of them before any is read: not half an import for a typo
+        if not path.is_file():
+            what = "a directory" if path.is_dir() else "no such file"
+            raise UsageError(f"Cannot read {path}: {what}.", "Give the snapshot's .jsonl or .jsonl.gz file.")
+    library = _library(ctx, dry_run=dry_run)
+    load = snapshot.survey_snapshot if dry_run else snapshot.import_snapshot
     reports = []
     for path in files:
-        if not path.is_file():
-            raise UsageError(
-                f"Cannot read {path}: no such file.", "Give the snapshot's .jsonl or .jsonl.gz file."
-            )
         columns = (TextColumn("{task.description}"), TextColumn("{task.fields[added]:,} added"),
                    TextColumn("{task.fields[rate]:,.0f} records/s"), TimeElapsedColumn())  # fmt: skip
         with Progress(*columns, console=output.stderr(), transient=True) as bar:
-            task = bar.add_task(f"Importing {path.name}", added=0, rate=0.0)
+            task = bar.add_task(f"{'Reading' if dry_run else 'Importing'} {path.name}", added=0, rate=0.0)
 
             def show(report: snapshot.SnapshotReport, task: Any = task, name: str = path.name) -> None:
                 elapsed = bar.tasks[0].elapsed or 1e-9
@@ -299,27 +310,37 @@ def _import_snapshots(
                 if report.indexing:
                     bar.update(task, description=f"Indexing {name}")
 
-            report = snapshot.import_snapshot(
+            report = load(
                 library, path, categories=tuple(c.strip() for c in categories), since=since, progress=show
             )
         reports.append((path, report))
         if report.interrupted:
             break
     if as_json:
-        output.print_json([_snapshot_json(path, report) for path, report in reports])
+        output.print_json(
+            [{**_snapshot_json(path, report), "written": not dry_run} for path, report in reports]
+        )
     for path, report in reports:
         for problem in report.problems[:20]:
             where = f"{path.name}:{problem.line}" if problem.line else path.name
             output.message(f"{where}: {problem.message}")
         if len(report.problems) > 20:
             output.message(f"… and {len(report.problems) - 20} more problems (--json lists them all).")
+        would = "would be " if dry_run else ""
         output.message(
-            f"{path.name}: {report.read:,} read, {report.added:,} added, {report.enriched:,} enriched,"
-            f" {report.unchanged:,} unchanged, {len(report.problems):,} problems."
+            f"{path.name}: {report.read:,} read, {report.added:,} {would}added, {report.enriched:,}"
+            f" {would}enriched, {report.unchanged:,} unchanged, {len(report.problems):,} problems."
+            + (" Nothing was written (--dry-run)." if dry_run else "")
         )
         if report.interrupted:
-            output.message("Interrupted: what was read so far is saved; run the same command again to go on.")
+            output.message(
+                "Interrupted: nothing was written."
+                if dry_run
+                else "Interrupted: what was read so far is saved; run the same command again to go on."
+            )
             raise typer.Exit(130)
+    if any(not p.imported for _, report in reports for p in report.problems):
+        raise typer.Exit(1)  # as for other files: some lines could not be imported
 
 
 def _snapshot_json(path: Path, report: Any) -> dict[str, Any]:
