@@ -314,3 +314,38 @@ def test_keys_sort_with_case_ignored_in_list_and_bibtex_export(empty, tmp_path: 
     assert re.findall(r"^@\w+\{([^,]+),", exported.stdout, re.M) == ["alpha2020", "Beta2020", "Zeta2020"]
     searched = empty("export", "--bibtex", "work")  # a query's records, streamed in the same order
     assert re.findall(r"^@\w+\{([^,]+),", searched.stdout, re.M) == ["alpha2020", "Beta2020", "Zeta2020"]
+
+
+def test_an_export_through_a_link_replaces_the_file_it_points_at_and_keeps_the_link(
+    seeded, tmp_path: Path
+) -> None:
+    real = tmp_path / "papers" / "refs.bib"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "refs.bib"
+    link.symlink_to(real)
+    assert seeded("export", "--bibtex", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("@")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["refs.bib"]
+
+
+def test_an_export_to_a_pipe_writes_into_it(seeded, tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    result = seeded("export", "--bibtex", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert fifo.exists() and not fifo.is_file()  # still the pipe, not a file put in its place
+    assert received and received[0].startswith("@")
+
+
+def test_an_export_to_a_directory_is_refused(seeded, tmp_path: Path) -> None:
+    result = seeded("export", "--bibtex", "-o", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

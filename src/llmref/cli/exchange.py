@@ -120,7 +120,25 @@ def _selected_ids(library: Any, text: str, filters: Any, *, by_key: bool) -> lis
 
 
 def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
-    """Write to a temporary file beside ``path`` and rename: a failure never leaves half a file."""
+    """Write to a temporary file beside ``path`` and rename: a failure never leaves half a file.
+
+    A symbolic link is written through (the file it points at is replaced, the link stays), and
+    what is not a file (a pipe, /dev/stdout, a device) is written to as it is: it cannot be
+    replaced, and half of a stream cannot be taken back anyway.
+    """
+    path = Path(os.path.realpath(path))
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory.", "Give --output a file name.")
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8") as handle:
+                for piece in pieces:
+                    handle.write(piece)
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot write {path}: {exc.strerror}.", "Choose another --output path."
+            ) from exc
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
