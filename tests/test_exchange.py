@@ -186,6 +186,14 @@ def test_unreadable_files_are_clean_errors(empty, tmp_path: Path, name: str, con
     assert message in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args", [["refs.txt"], ["refs.txt", "--format", "nonsense"]])
+def test_the_format_hints_name_every_format_import_reads(empty, tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "refs.txt").write_text("hello")
+    result = empty("import", *[str(tmp_path / a) if a.endswith(".txt") else a for a in args])
+    assert result.exit_code == 2
+    assert "bibtex, markdown, json, csl-json, arxiv-snapshot" in result.stderr
+
+
 def test_merge_fills_and_extends_but_never_overwrites() -> None:
     mine = LORA.with_(key="hu2021lora", venue=None, abstract=None)
     theirs = Record(

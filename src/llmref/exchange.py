@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 EXPORT_FORMATS = ("bibtex", "markdown", "markdown-table", "json", "csl-json")
 IMPORT_FORMATS = ("bibtex", "markdown", "json", "csl-json")
+#: arXiv's metadata snapshot: imported apart from the others (see llmref.snapshot).
+SNAPSHOT_FORMAT = "arxiv-snapshot"
+_NAMED = ", ".join((*IMPORT_FORMATS, SNAPSHOT_FORMAT))
 _EXTENSIONS = {
     ".bib": "bibtex",
     ".bibtex": "bibtex",
@@ -124,7 +127,7 @@ def detect_format(path: Path, text: str) -> str:
     if fmt is None:
         raise UsageError(
             f"Cannot tell the format of {path.name} from its extension.",
-            f"Name it .bib, .md or .json, or give --format ({', '.join(IMPORT_FORMATS)}).",
+            f"Name it .bib, .md or .json, or give --format ({_NAMED}).",
         )
     if fmt == "json":
         return _json_flavour(path, text)
@@ -162,7 +165,7 @@ def read_files(
             ) from exc
         texts.append((path, text, fmt or detect_format(path, text)))
     if fmt is not None and fmt not in IMPORT_FORMATS:
-        raise UsageError(f"Unknown import format {fmt!r}.", f"Use one of: {', '.join(IMPORT_FORMATS)}.")
+        raise UsageError(f"Unknown import format {fmt!r}.", f"Use one of: {_NAMED}.")
     found: list[tuple[str, Record]] = []
     problems: list[Problem] = []
     bib = [(path.name, text) for path, text, f in texts if f == "bibtex"]

@@ -199,7 +199,7 @@ def import_(
     from .. import exchange
     from . import output
 
-    if fmt == "arxiv-snapshot" or (fmt is None and all(_is_snapshot(f) for f in files)):
+    if fmt == exchange.SNAPSHOT_FORMAT or (fmt is None and all(_is_snapshot(f) for f in files)):
         _import_snapshots(
             ctx,
             files,
