@@ -120,14 +120,8 @@ def survey_snapshot(
     try:
         with library.reading():
             for piece in _chunks(path, tuple(categories), since, PIECE):
-                ids = [dict(p.identifiers) for p in piece if isinstance(p, Pending)]
-                held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
-                doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
-                for item in piece:
-                    report.read += 1
-                    if isinstance(item, SnapshotProblem):
-                        report.problems.append(Problem(path.name, item.line, item.message))
-                        continue
+                held, doi_holders = _holders(library, piece)
+                for item in _papers(piece, report, path):
                     arxiv_id = dict(item.identifiers).get("arxiv", "")
                     record = item.as_record()
                     if given_up := _doi_given_up(library, item, doi_holders, dois):
@@ -328,16 +322,10 @@ def _write_chunk(
 
 def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> None:
     """Write a piece of the snapshot (inside the caller's transaction), counting it in ``done``."""
-    ids = [dict(p.identifiers) for p in piece if isinstance(p, Pending)]
-    held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
-    doi_holders = library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
+    held, doi_holders = _holders(library, piece)
     dois: dict[str, str] = {}  # DOI -> arXiv id, for the papers of this piece not yet written
     new: dict[str, Pending] = {}  # by arXiv id: a paper listed twice is one record
-    for item in piece:
-        done.read += 1
-        if isinstance(item, SnapshotProblem):
-            done.problems.append(Problem(path.name, item.line, item.message))
-            continue
+    for item in _papers(piece, done, path):
         arxiv_id = dict(item.identifiers).get("arxiv", "")
         if given_up := _doi_given_up(library, item, doi_holders, dois):
             record, problem = given_up
@@ -358,6 +346,24 @@ def _store(library: Library, piece: Chunk, done: SnapshotReport, path: Path) -> 
             new[arxiv_id] = item
     library.insert_prepared(list(new.values()), part=True)  # an error ends the chunk's transaction
     done.added += len(new)
+
+
+def _papers(piece: Chunk, report: SnapshotReport, path: Path) -> Iterator[Pending]:
+    """The papers of a piece, each line counted as read in ``report`` and those that could not
+    be read kept there as problems."""
+    for item in piece:
+        report.read += 1
+        if isinstance(item, SnapshotProblem):
+            report.problems.append(Problem(path.name, item.line, item.message))
+        else:
+            yield item
+
+
+def _holders(library: Library, piece: Chunk) -> tuple[dict[str, int], dict[str, int]]:
+    """Which records of the library hold the arXiv ids, and which the DOIs, of a piece's papers."""
+    ids = [dict(p.identifiers) for p in piece if isinstance(p, Pending)]
+    held = library.record_ids_by("arxiv", [i.get("arxiv", "") for i in ids])
+    return held, library.record_ids_by("doi", [i["doi"] for i in ids if "doi" in i])
 
 
 def _doi_given_up(
