@@ -349,3 +349,15 @@ def test_an_export_to_a_directory_is_refused(seeded, tmp_path: Path) -> None:
     result = seeded("export", "--bibtex", "-o", str(tmp_path))
     assert result.exit_code == 2 and "is a directory" in result.stderr
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_csl_dates_sqlite_cannot_hold_are_left_out_not_a_traceback(empty, tmp_path: Path) -> None:
+    path = tmp_path / "dated.json"
+    items = [
+        {"id": "far", "type": "article", "title": "Far Future", "issued": {"date-parts": [[1e400]]}},
+        {"id": "big", "type": "article", "title": "Big Year", "issued": {"date-parts": [[10**30, 1]]}},
+    ]
+    path.write_text(json.dumps(items).replace("Infinity", "1e400"))
+    result = empty("import", str(path), "--format", "csl-json")
+    assert result.exit_code == 0, result.output
+    assert [r["year"] for r in json.loads(empty("list", "--json").stdout)] == [None, None]

@@ -149,6 +149,17 @@ def test_the_cli_imports_a_snapshot_with_filters(empty, snapshot: Path) -> None:
     assert empty("import", str(snapshot), "--since", "2022", "--format", "bibtex").exit_code == 2
 
 
+def test_a_version_number_sqlite_cannot_hold_is_left_out_of_an_import(empty, tmp_path: Path) -> None:
+    data = json.loads(line("2301.00001", "Many Versions"))
+    data["versions"][-1]["version"] = "v" + "9" * 25
+    path = tmp_path / "versions.jsonl"
+    path.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    result = empty("import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(empty("list", "--json").stdout)
+    assert (record["arxiv_id"], record["arxiv_version"]) == ("2301.00001", None)
+
+
 def test_a_dry_run_counts_what_the_import_then_does_and_writes_nothing(seeded, snapshot: Path) -> None:
     def outcome(result) -> dict:
         assert result.exit_code == 1, result.output  # one line is not JSON: reported, not imported

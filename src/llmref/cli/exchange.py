@@ -132,8 +132,7 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
     if path.exists() and not path.is_file():
         try:
             with path.open("w", encoding="utf-8") as handle:
-                for piece in pieces:
-                    handle.write(piece)
+                handle.writelines(pieces)
         except OSError as exc:
             raise UsageError(
                 f"Cannot write {path}: {exc.strerror}.", "Choose another --output path."
@@ -147,8 +146,7 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
         ) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for piece in pieces:
-                handle.write(piece)
+            handle.writelines(pieces)
         # mkstemp makes the file private; give it the mode a plain write would have.
         umask = os.umask(0)
         os.umask(umask)
