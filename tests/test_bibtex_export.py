@@ -401,6 +401,21 @@ def test_google_scholar_arxiv_journal_survives_the_shortened_venue() -> None:
     assert fields["author"] == "{Hu, Edward J}"
 
 
+def test_an_imported_year_no_record_can_hold_stands_until_a_year_is_set() -> None:
+    record = Record(key="k", title="T", entry_type="article", bibtex_fields=(("year", "in press"),))
+    assert fields_of(entry(record))["year"] == "{in press}"
+    assert fields_of(entry(record.with_(year=2024)))["year"] == "{2024}"
+    # A year the record held once and no longer does is not written back.
+    cleared = record.with_(bibtex_fields=(("year", "2020"),))
+    assert "year" not in fields_of(entry(cleared))
+
+
+def test_an_imported_year_with_a_letter_stands_while_it_gives_the_records_year() -> None:
+    record = Record(key="k", title="T", year=2023, entry_type="article", bibtex_fields=(("year", "2023a"),))
+    assert fields_of(entry(record))["year"] == "{2023a}"
+    assert fields_of(entry(record.with_(year=2024)))["year"] == "{2024}"
+
+
 def test_imported_arxiv_class_stays_while_the_eprint_does() -> None:
     raw = (("eprint", "2106.09685"), ("archiveprefix", "arXiv"), ("primaryclass", "cs.CL"))
     record = Record(key="k", title="T", arxiv_id="2106.09685", entry_type="misc", bibtex_fields=raw)

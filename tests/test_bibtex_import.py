@@ -242,9 +242,26 @@ def test_a_year_behind_noopsort_is_read(papers: BibImport) -> None:
 
 @pytest.mark.parametrize("year", ["{2020--2021}", "{in press}", "{20}"])
 def test_a_year_that_is_not_four_digits_stays_in_bibtex_fields_only(year: str) -> None:
-    paper = read_text(f"@article{{k,\n  title = {{T}},\n  year = {year},\n}}\n").records[0]
+    result = read_text(f"@article{{k,\n  title = {{T}},\n  year = {year},\n}}\n")
+    paper = result.records[0]
     assert paper.year is None
     assert dict(paper.bibtex_fields)["year"] == year[1:-1]
+    # Said, not dropped in silence: the record has no year to filter, sort or cite by.
+    [problem] = result.problems
+    assert problem.imported and problem.line == 1
+    assert problem.message == f"year '{year[1:-1]}' is not a four-digit year: the record has none"
+
+
+@pytest.mark.parametrize(("written", "year"), [("2023a", 2023), ("{2023b}", 2023), ("2023ab", None)])
+def test_a_year_with_a_letter_telling_two_works_apart_is_read(written: str, year: int | None) -> None:
+    result = read_text(f"@article{{k,\n  title = {{T}},\n  year = {{{written}}},\n}}\n")
+    assert result.records[0].year == year
+    assert bool(result.problems) == (year is None)
+
+
+def test_a_year_read_from_a_biblatex_date_is_no_problem() -> None:
+    result = read_text("@article{k,\n  title = {T},\n  date = {2021-06-17},\n}\n")
+    assert (result.records[0].year, result.problems) == (2021, [])
 
 
 def test_crossref_inherits_what_the_entry_lacks(papers: BibImport) -> None:

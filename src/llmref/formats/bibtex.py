@@ -56,7 +56,9 @@ Rules (each chosen so that it is never wrong, rather than as rich as it could be
   llmref also models (title, author, year, journal, booktitle, doi, eprint, url, abstract,
   keywords, archiveprefix, primaryclass, month) keeps its original LaTeX only while, decoded, it
   still says what the record says; otherwise llmref's value is written (or none, if the record
-  no longer has one). Decoding is pylatexenc's ``LatexNodes2Text``, whitespace collapsed; names
+  no longer has one). A ``year`` says what the record says when it gives the record's year
+  (``2023a`` gives 2023) or, one such as ``in press``, when the record has none. Decoding is
+  pylatexenc's ``LatexNodes2Text``, whitespace collapsed; names
   are compared one by one in either order; Google Scholar's ``arXiv preprint arXiv:<id>`` journal
   agrees with the venue "arXiv preprint" the importer stores; ``primaryclass`` stands while the
   eprint does (the importer reads no categories). Values are written on one line (BibTeX reads
@@ -454,6 +456,16 @@ _FIELD_NAMES = {"archiveprefix": "archivePrefix", "primaryclass": "primaryClass"
 _BIBTEX_TYPES_WITH_BOOKTITLE = frozenset({"inproceedings", "conference", "incollection", "inbook"})
 
 
+_FOUR_DIGITS = re.compile(r"^(\d{4})[a-z]?$")
+
+
+def read_year(text: str) -> int | None:
+    """The year a decoded ``year`` field gives a record: four digits, or four and a letter
+    (``2023a``, two works of one author and year told apart)."""
+    found = _FOUR_DIGITS.match(text)
+    return int(found[1]) if found else None
+
+
 def anthology_url(acl_id: str) -> str:
     return f"https://aclanthology.org/{acl_id}"
 
@@ -661,6 +673,10 @@ def _agrees(field: str, raw: str, record: Record) -> bool:
     if field == "primaryclass":
         # The BibTeX importer does not read categories: the class stands while the eprint does.
         return decoded == record.primary_category if record.primary_category else bool(record.arxiv_id)
+    if field == "year":
+        # What the record's year was read from (2023a), or, while it has none, a year no record
+        # can hold ("in press").
+        return read_year(decoded) == record.year
     expected = {"title": record.title, "year": record.year, "abstract": record.abstract}.get(field)
     return expected is not None and decoded == _squash(str(expected))
 

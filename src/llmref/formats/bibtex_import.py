@@ -32,7 +32,8 @@ Rules, in the order they apply:
 * **authors**: BibTeX's name grammar ("First von Last", "von Last, First", "von Last, Jr, First",
   ``{Corporate Name}``), written "First von Last Jr"; a final "others" sets ``authors_truncated``.
 * **year**: from ``year`` (or a biblatex ``date``) when it is a four-digit year once decoded
-  (``{\\noopsort{1973b}}1973`` → 1973); otherwise only in bibtex_fields.
+  (``{\\noopsort{1973b}}1973`` → 1973), with a letter or not (``2023a`` → 2023); otherwise only in
+  bibtex_fields, and reported.
 * **venue**: ``booktitle``, else ``journal``, with crossref inheritance; a Google Scholar
   ``arXiv preprint arXiv:2106.09685`` becomes ``arXiv preprint``.
 * **Ids**: DOI from ``doi`` or a DOI URL in ``url``; arXiv from ``eprint`` (when
@@ -58,6 +59,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmref.formats.bibtex import read_year
 from llmref.formats.latex import latex_to_text
 from llmref.ids import parse_acl, parse_arxiv, parse_doi
 from llmref.keys import is_valid_key
@@ -372,7 +374,12 @@ def _record(entry: _Entry, by_key: dict[str, _Entry]) -> tuple[Record | None, li
             problem(f"key '{entry.key}' cannot be used as a citation key; imported under a new key")
         )
         key = None
-    return _to_record(entry, values, title, key), problems
+    record = _to_record(entry, values, title, key)
+    written = values.get("year") or values.get("date")
+    if record.year is None and written:
+        shown = " ".join(written.split())[:40]
+        problems.append(problem(f"year '{shown}' is not a four-digit year: the record has none"))
+    return record, problems
 
 
 # Fields a crossref does not pass on: they name or identify the parent itself (biblatex's
@@ -432,15 +439,11 @@ def _to_record(entry: _Entry, values: dict[str, str], title: str, key: str | Non
 # Fields
 
 
-_YEAR = re.compile(r"^\d{4}$")
-
-
 def _year(values: dict[str, str]) -> int | None:
     year = latex_to_text(values.get("year", ""))
-    if _YEAR.match(year):
-        return int(year)
-    date = values.get("date", "")  # biblatex: 2021-06-17, 2021/2022, 2021-06
-    return int(date[:4]) if _YEAR.match(date[:4]) and not year else None
+    if year:
+        return read_year(year)
+    return read_year(values.get("date", "")[:4])  # biblatex: 2021-06-17, 2021/2022, 2021-06
 
 
 _ARXIV_VENUE = re.compile(r"\s*\(?(?:arxiv\s*:?\s*)?(?:abs/)?\d{4}\.\d{4,5}(?:v\d+)?\)?\s*$", re.IGNORECASE)
