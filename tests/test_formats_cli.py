@@ -351,6 +351,19 @@ def test_an_export_to_a_directory_is_refused(seeded, tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_an_export_where_no_file_can_be_made_names_the_path_and_why(seeded, tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text("")
+    cases = {
+        tmp_path / "missing" / "refs.bib": "the folder {} does not exist.",
+        tmp_path / "plain.txt" / "refs.bib": "{} is a file, not a folder.",
+    }
+    for path, why in cases.items():
+        result = seeded("export", "--bibtex", "-o", str(path))
+        assert result.exit_code == 2
+        assert f"Error: Cannot write {path}: {why.format(path.parent)}" in result.stderr
+        assert "Traceback" not in result.output
+
+
 def test_csl_dates_sqlite_cannot_hold_are_left_out_not_a_traceback(empty, tmp_path: Path) -> None:
     path = tmp_path / "dated.json"
     items = [
@@ -361,3 +374,37 @@ def test_csl_dates_sqlite_cannot_hold_are_left_out_not_a_traceback(empty, tmp_pa
     result = empty("import", str(path), "--format", "csl-json")
     assert result.exit_code == 0, result.output
     assert [r["year"] for r in json.loads(empty("list", "--json").stdout)] == [None, None]
+
+
+def test_a_csl_author_given_as_one_name_object_is_one_author(empty, tmp_path: Path) -> None:
+    path = tmp_path / "items.json"
+    items = [
+        {
+            "id": "one",
+            "type": "article",
+            "title": "One Name",
+            "author": {"family": "Smith", "given": "Alice"},
+        },
+        {"id": "num", "type": "article", "title": "A Number", "author": 5},
+    ]
+    path.write_text(json.dumps(items))
+    result = empty("import", str(path), "--format", "csl-json")
+    assert result.exit_code == 1
+    assert "items.json: record 2: 'author' must be a list of names" in result.stderr
+    assert [r["authors"] for r in records(empty)] == [["Alice Smith"]]
+
+
+def test_an_import_lists_a_paper_it_left_unchanged_when_the_file_cites_it_by_another_key(
+    empty, tmp_path: Path
+) -> None:
+    entry = "@article{{{key},\n  title = {{Some Paper}},\n  doi = {{10.1234/abc}}\n}}\n"
+    path = tmp_path / "refs.bib"
+    path.write_text(entry.format(key="first2021") + entry.format(key="second2021"))
+    result = empty("import", str(path))
+    assert result.exit_code == 0
+    assert "the file's key 'second2021' is first2021 here" in result.stdout
+    # Imported again: nothing changes, and the key to cite is still named.
+    again = empty("import", str(path))
+    assert "the file's key 'second2021' is first2021 here" in again.stdout
+    assert again.stdout.count("unchanged") == 1  # the entry under the library's own key is not
+    assert "2 unchanged" in again.stderr

@@ -141,9 +141,7 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise UsageError(
-            f"Cannot write to {path.parent}: {exc.strerror}.", "Choose another --output path."
-        ) from exc
+        raise _unwritable(path, exc) from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(pieces)
@@ -157,6 +155,18 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _unwritable(path: Path, exc: OSError) -> UsageError:
+    """Why no file can be made at ``path``, said of what the user named."""
+    folder, hint = path.parent, "Choose another --output path."
+    if not folder.exists():
+        return UsageError(
+            f"Cannot write {path}: the folder {folder} does not exist.", f"Create it, or: {hint}"
+        )
+    if not folder.is_dir():
+        return UsageError(f"Cannot write {path}: {folder} is a file, not a folder.", hint)
+    return UsageError(f"Cannot write {path}: no file can be made in {folder} ({exc.strerror}).", hint)
 
 
 @command("import", no_args_is_help=True)
@@ -255,7 +265,8 @@ def _dry_run(library: Any, found: Any, problems: Any) -> Any:
 def _show_import(report: Any) -> None:
     from . import output, table
 
-    shown = [o for o in report.outcomes if o.status != "unchanged"]
+    # An unchanged record is listed when the file knew it by another key: the one to cite.
+    shown = [o for o in report.outcomes if o.status != "unchanged" or o.detail]
     quiet = 0
     if len(shown) > _LISTED_AT_MOST:
         # Thousands of rows help nobody: a long import lists what needs a look.

@@ -192,9 +192,13 @@ def from_csl(items: list[dict[str, Any]]) -> list[Record]:
 
 
 def _listed(authors: Any) -> list[Any]:
-    # Hand-written CSL sometimes gives one name as a plain string.
+    # Hand-written CSL sometimes gives one name on its own: a plain string or one name object.
     if isinstance(authors, str):
         return [{"literal": authors}]
+    if isinstance(authors, dict):
+        return [authors]
+    if authors is not None and not isinstance(authors, list):
+        raise ValueError("'author' must be a list of names")
     return [a for a in authors or [] if isinstance(a, dict | str)]
 
 
