@@ -19,6 +19,7 @@ def test_cell_width_counts_wide_characters_twice(text: str, width: int) -> None:
         ("Supercalifragilistic", 8, ["Supercal", "ifragili", "stic"]),
         ("中文标题很长很长", 6, ["中文标", "题很长", "很长"]),
         ("title\nLoRA, AdaLoRA", 20, ["title", "LoRA, AdaLoRA"]),
+        ("ab Supercalifragilistic cd", 8, ["ab", "Supercal", "ifragili", "stic cd"]),
     ],
 )
 def test_wrap(text: str, width: int, lines: list[str]) -> None:
@@ -46,3 +47,11 @@ def test_render_colours_only_when_asked() -> None:
     columns = [Column("Key", style="cyan", wrap=False)]
     assert "\x1b[" not in render(columns, [["hu2021lora"]], width=40, colour=False)
     assert "\x1b[36mhu2021lora\x1b[0m" in render(columns, [["hu2021lora"]], width=40, colour=True)
+
+
+def test_a_title_that_is_one_huge_word_is_cut_into_full_lines_keeping_every_character() -> None:
+    word = "x" * 50_000 + "中"
+    lines = wrap(word, 60)
+    assert "".join(lines) == word
+    assert [len(line) for line in lines[:-1]] == [60] * (len(lines) - 1)
+    assert lines[-1] == "x" * 20 + "中"

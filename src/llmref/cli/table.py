@@ -53,22 +53,24 @@ def wrap(text: str, width: int) -> list[str]:
                     continue
                 if line:
                     lines.append(line)
-                while cell_width(piece) > width:
-                    cut = _fit(piece, width)
-                    lines.append(piece[:cut])
-                    piece = piece[cut:]
-                line = piece
+                *full, line = _cut(piece, width)
+                lines += full
         lines.append(line)
     return lines
 
 
-def _fit(word: str, width: int) -> int:
-    used = 0
+def _cut(word: str, width: int) -> list[str]:
+    """``word`` in lines of at most ``width`` cells (a character wider than that alone), in one
+    pass: a title that is one 50,000-character word is cut as fast as one of words."""
+    pieces, start, used = [], 0, 0
     for i, ch in enumerate(word):
-        used += cell_width(ch)
-        if used > width:
-            return max(i, 1)
-    return len(word)
+        size = cell_width(ch)
+        if used + size > width and i > start:
+            pieces.append(word[start:i])
+            start, used = i, 0
+        used += size
+    pieces.append(word[start:])
+    return pieces
 
 
 def use_colour(stream: object = None) -> bool:
