@@ -238,10 +238,12 @@ def test_a_reader_whose_writer_stops_taking_pieces_ends_quietly(tmp_path: Path) 
     )
     options = json.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
     reader = subprocess.Popen(
-        [sys.executable, "-m", "llmref.snapshot", options], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "llmref.background", "snapshot", options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     kind, piece = pickle.load(reader.stdout)
-    assert kind == "chunk" and piece[0].identifiers == (("arxiv", "2301.00000"),)
+    assert kind == "piece" and piece[0].identifiers == (("arxiv", "2301.00000"),)
     reader.stdout.close()
     assert reader.wait(timeout=30) == 0
     assert reader.stderr.read() == b""
@@ -260,7 +262,9 @@ def test_a_reader_whose_pipe_fails_ends_with_an_error_instead_of_waiting(tmp_pat
     unwritable.touch()
     with unwritable.open("rb") as out:  # every write fails, and not as a closed pipe does
         reader = subprocess.Popen(
-            [sys.executable, "-m", "llmref.snapshot", options], stdout=out, stderr=subprocess.PIPE
+            [sys.executable, "-m", "llmref.background", "snapshot", options],
+            stdout=out,
+            stderr=subprocess.PIPE,
         )
         _, err = reader.communicate(timeout=30)
     assert reader.returncode != 0

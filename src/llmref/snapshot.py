@@ -1,21 +1,20 @@
 """Loading arXiv's metadata snapshot: millions of papers, streamed, a chunk per transaction.
 
 Reading a line and making its record ready to write (decoding, keys' bases, index text) costs
-about as much as writing it, so for a large file a second process does the reading while this
-one writes: two cores, nearly twice the rate. Chunks travel through a bounded queue, so memory
-stays flat whatever the file's size.
+about as much as writing it, so a large file is read by a second process while this one writes
+(see :mod:`llmref.background`): two cores, nearly twice the rate, and memory stays flat
+whatever the file's size.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import errors
+from .background import read_in_background
 from .exchange import Problem, merge
 from .formats.arxiv_snapshot import SnapshotProblem, open_snapshot, read_snapshot
 from .store.library import Pending, prepare
@@ -31,9 +30,6 @@ CHUNK = 20_000
 #: Records the reading process sends at a time: what is held in memory, and how soon the
 #: writer starts.
 PIECE = 5000
-#: Pieces the reading process may have waiting to be sent (about 8 MB each), besides the one
-#: being sent and the one being read.
-AHEAD = 3
 #: A snapshot line's size, about (the abstract is most of it), and how much gzip shrinks it.
 LINE_BYTES = 1500
 GZIP_RATIO = 3
@@ -75,8 +71,13 @@ def import_snapshot(
     """
     if background is None:
         background = path.stat().st_size >= BACKGROUND_FROM
-    options = (path, tuple(categories), since, min(chunk_size, PIECE))
-    chunks = _read_in_background(*options) if background else _chunks(*options)
+    size = min(chunk_size, PIECE)
+    if background:
+        options = {"path": str(path), "categories": tuple(categories), "since": since, "size": size}
+        again = "Run the import again: it goes on where it stopped."
+        chunks = read_in_background("snapshot", options, name=path.name, hint=again)
+    else:
+        chunks = _chunks(path, tuple(categories), since, size)
     report = SnapshotReport()
     try:
         if defer_indexes is None:
@@ -181,122 +182,13 @@ def _chunks(path: Path, categories: tuple[str, ...], since: int | None, size: in
         yield chunk
 
 
-def _read_in_background(
-    path: Path, categories: tuple[str, ...], since: int | None, size: int
-) -> Iterator[Chunk]:
-    """:func:`_chunks`, made by a second process (``python -m llmref.snapshot``) while this one
-    writes. It sends pickled pieces through a pipe, at most :data:`AHEAD` of them ahead of the
-    writer."""
-    import pickle
-    import subprocess
-    import sys
-
-    options = json.dumps({"path": str(path), "categories": categories, "since": since, "size": size})
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "llmref.snapshot", options], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
-    assert reader.stdout is not None
-    try:
-        while True:
-            try:
-                kind, payload = pickle.load(reader.stdout)
-            except EOFError:
-                reader.wait()
-                raise errors.SourceError(
-                    f"Reading {path.name} stopped unexpectedly (exit code {reader.returncode}).",
-                    "Run the import again: it goes on where it stopped.",
-                ) from None
-            if kind == "done":
-                return
-            if kind == "error":
-                name, message, hint = payload
-                raise getattr(errors, name, errors.SourceError)(message, hint)
-            yield payload
-    finally:
-        reader.stdout.close()
-        if reader.poll() is None:
-            reader.terminate()
-        reader.wait()
-
-
-def _reader_main(options: dict[str, Any]) -> None:
-    import pickle
-    import signal
-    import sys
-
-    # Ctrl-C reaches every process of the terminal's group: the writer decides what it means.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def read_pieces(options: dict[str, Any]) -> Iterator[Chunk]:
+    """:func:`_chunks` as the reading process sends them (see :mod:`llmref.background`):
+    without the records, since writing needs only the rest, and the few records merged with one
+    the library holds are made again from it (Pending.as_record)."""
     chunks = _chunks(Path(options["path"]), tuple(options["categories"]), options["since"], options["size"])
-    try:
-        with _Sender(sys.stdout.buffer) as send:
-            try:
-                for chunk in chunks:
-                    # Without the records: writing needs only the rest, and the few records merged
-                    # with one the library holds are made again from it (Pending.as_record).
-                    sent = [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
-                    if not send(pickle.dumps(("chunk", sent), protocol=pickle.HIGHEST_PROTOCOL)):
-                        return  # the writer stopped (Ctrl-C, an error): nothing left to do
-                send(pickle.dumps(("done", None)))
-            except errors.LlmrefError as exc:
-                send(pickle.dumps(("error", (type(exc).__name__, exc.message, exc.hint))))
-    except OSError as exc:  # the writer, told by the pipe's end, says how far the import got
-        sys.exit(f"llmref: cannot pass on what was read: {exc.strerror or exc}")
-
-
-class _Sender:
-    """Writes the reading process's pieces to the pipe from a thread, up to :data:`AHEAD` of
-    them waiting: the reading goes on while the writer commits a chunk, instead of stopping as
-    soon as the pipe's few kilobytes are full."""
-
-    def __init__(self, out: Any) -> None:
-        import queue
-        import threading
-
-        self._out = out
-        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
-        self._broken = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> _Sender:
-        self._thread.start()
-        return self
-
-    def __call__(self, data: bytes | None) -> bool:
-        """Queue ``data`` (None: the end); False once the pieces cannot go (the writer has
-        stopped reading, the pipe failed)."""
-        import queue
-
-        while not self._broken.is_set():
-            try:
-                self._waiting.put(data, timeout=0.5)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __exit__(self, *exc: object) -> None:
-        self(None)
-        self._thread.join()
-        if self._failure is not None:
-            # The pieces did not all go: end with an error, which the writer reports.
-            raise self._failure
-
-    def _run(self) -> None:
-        try:
-            while (data := self._waiting.get()) is not None:
-                self._out.write(data)
-            self._out.flush()
-        except BrokenPipeError:
-            # What is left in the buffer has nowhere to go: no complaint about it at exit.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self._out.fileno())
-            os.close(devnull)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread in __exit__
-            self._failure = exc
-        else:
-            return
-        self._broken.set()
+    for chunk in chunks:
+        yield [p._replace(record=None) if isinstance(p, Pending) else p for p in chunk]
 
 
 def _write_chunk(
@@ -395,9 +287,3 @@ def _doi_owner(
         dois[doi] = arxiv_id
         return None
     return owner
-
-
-if __name__ == "__main__":
-    import sys
-
-    _reader_main(json.loads(sys.argv[1]))
