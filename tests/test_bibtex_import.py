@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from llmref.formats import bibtex_import
 from llmref.formats.bibtex_import import BibImport, Problem, latex_to_text, read_bibtex
 from llmref.models import Record
 
@@ -458,3 +459,43 @@ def test_every_corpus_entry_is_imported_or_reported(path: Path) -> None:
     left_out = [p for p in result.problems if not p.imported]
     assert len(result.records) + len(left_out) == len(starts)
     assert all(r.title for r in result.records)
+
+
+@pytest.mark.parametrize("part", [1, 40, 300, 5000])
+def test_a_source_read_a_part_at_a_time_gives_what_the_whole_gives(monkeypatch, part: int) -> None:
+    # Cut before each block start past every `part` characters: a broken entry at a part's
+    # end still fails at the next block's start, macros and crossrefs reach across parts.
+    sources = [
+        (name, (FIXTURES / name).read_text(encoding="utf-8")) for name in ("strings.bib", "papers.bib")
+    ]
+    sources.append(("broken.bib", (FIXTURES / "broken.bib").read_text(encoding="utf-8")))
+    whole = read_bibtex(sources)
+    monkeypatch.setattr(bibtex_import, "PART", part)
+    assert read_bibtex(sources) == whole
+    assert any("Unexpected block start" in p.message for p in whole.problems)
+
+
+def test_an_entry_waits_for_the_crossref_parent_that_follows_it_and_keeps_its_place() -> None:
+    text = (
+        "@inproceedings{child, title = {Child}, crossref = {proc}}\n"
+        "@article{between, title = {Between}}\n"
+        "@proceedings{proc, title = {The Proceedings}, year = 2021}\n"
+        "@article{orphan, title = {Orphan}, crossref = {nowhere}}\n"
+    )
+    result = read_text(text)
+    assert [r.key for r in result.records] == ["child", "between", "proc", "orphan"]
+    assert (record(result, "child").venue, record(result, "child").year) == ("The Proceedings", 2021)
+    assert [p.message for p in result.problems] == ["crossref 'nowhere' not found; nothing inherited"]
+
+
+def test_the_reading_process_sends_the_entries_and_a_file_it_cannot_read_is_one_error(tmp_path: Path) -> None:
+    from llmref.background import read_in_background
+    from llmref.errors import UsageError
+
+    path = tmp_path / "refs.bib"
+    path.write_text("@article{a, title = {A}}\n@article{b, title = {B}, year = {soon}}\n", encoding="utf-8")
+    pieces = list(read_in_background("bibtex", {"paths": [str(path)]}, name="refs.bib", hint="again"))
+    records = list(bibtex_import.build(e for piece in pieces for e in piece))
+    assert [r.key for r in records if isinstance(r, Record)] == ["a", "b"]
+    with pytest.raises(UsageError, match=r"Cannot read .*gone\.bib: No such file or directory\."):
+        list(read_in_background("bibtex", {"paths": [str(tmp_path / "gone.bib")]}, name="gone.bib", hint=""))

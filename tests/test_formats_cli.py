@@ -408,3 +408,43 @@ def test_an_import_lists_a_paper_it_left_unchanged_when_the_file_cites_it_by_ano
     assert "the file's key 'second2021' is first2021 here" in again.stdout
     assert again.stdout.count("unchanged") == 1  # the entry under the library's own key is not
     assert "2 unchanged" in again.stderr
+
+
+def test_a_large_bibtex_import_read_by_a_second_process_reports_what_one_process_does(
+    empty, tmp_path: Path, monkeypatch
+) -> None:
+    files = [str(FIXTURES / name) for name in ("strings.bib", "papers.bib", "broken.bib")]
+    alone = runner_for(tmp_path / "alone.db")
+    alone("init", "--empty")
+    expected = alone("import", *files, "--json")
+    monkeypatch.setattr(exchange, "BIBTEX_BACKGROUND_FROM", 0)
+    result = empty("import", *files, "--json")
+    assert (result.exit_code, result.stdout) == (expected.exit_code, expected.stdout)
+    assert json.loads(result.stdout)["problems"]
+    assert records(empty) == records(alone)
+
+
+def test_a_bibtex_import_whose_reading_fails_half_way_writes_nothing(
+    empty, tmp_path: Path, monkeypatch
+) -> None:
+    from llmref import background
+    from llmref.errors import SourceError
+
+    path = tmp_path / "many.bib"
+    path.write_text("".join(f"@article{{k{n}, title = {{Paper {n}}}}}\n" for n in range(1200)))
+    reading = background.read_in_background
+
+    def failing(*args, **kwargs):
+        pieces = reading(*args, **kwargs)
+        yield next(pieces)
+        yield next(pieces)
+        pieces.close()
+        raise SourceError("Reading many.bib stopped unexpectedly (exit code -9).", "Nothing was imported.")
+
+    monkeypatch.setattr(exchange, "BIBTEX_BACKGROUND_FROM", 0)
+    monkeypatch.setattr(background, "read_in_background", failing)
+    result = empty("import", str(path))
+    assert result.exit_code != 0
+    assert "Error: Reading many.bib stopped unexpectedly" in result.stderr
+    assert "Traceback" not in result.output
+    assert records(empty) == []

@@ -7,8 +7,9 @@ title, so nothing is duplicated) and writes everything in one transaction.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,34 +150,22 @@ def _json_flavour(path: Path, text: str) -> str:
 
 def read_files(
     paths: Sequence[Path], fmt: str | None = None
-) -> tuple[list[tuple[str, Record]], list[Problem]]:
-    """Records from files, each with the file it came from, and what could not be read."""
+) -> tuple[Iterator[tuple[str, Record]], list[Problem]]:
+    """Records from files, each with the file it came from, and what could not be read.
+
+    The records come as they are read: a large BibTeX file is read while the first of its
+    records are written (in a second process, see :data:`BIBTEX_BACKGROUND_FROM`). The problems
+    are all there once the records have been gone through; the files are checked (readable,
+    UTF-8, of a known format) before this returns.
+    """
     texts = []
     for path in paths:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"Cannot read {path}: {exc.strerror}.", "Check the path.") from exc
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise UsageError(
-                f"{path} is not UTF-8 text.", "Convert it to UTF-8 first (iconv -t utf-8)."
-            ) from exc
+        text = read_text(path)
         texts.append((path, text, fmt or detect_format(path, text)))
     if fmt is not None and fmt not in IMPORT_FORMATS:
         raise UsageError(f"Unknown import format {fmt!r}.", f"Use one of: {_NAMED}.")
     found: list[tuple[str, Record]] = []
     problems: list[Problem] = []
-    bib = [(path.name, text) for path, text, f in texts if f == "bibtex"]
-    if bib:
-        from .formats.bibtex_import import read_bibtex
-
-        # One call for all .bib files: @string macros of one file serve the others.
-        result = read_bibtex(bib)
-        names = ", ".join(name for name, _ in bib)
-        found += [(names, r) for r in result.records]
-        problems += [Problem(p.source, p.line, p.message, p.imported) for p in result.problems]
     for path, text, f in texts:
         if f == "markdown":
             from .formats.markdown_list import read_markdown_list
@@ -186,7 +175,53 @@ def read_files(
             records, bad = _read_json(path, text, f)
             found += [(path.name, r) for r in records]
             problems += bad
-    return found, problems
+    bib = [(path, text) for path, text, f in texts if f == "bibtex"]
+    if not bib:
+        return iter(found), problems
+    return itertools.chain(_read_bibtex(bib, problems), found), problems
+
+
+def read_text(path: Path) -> str:
+    """The text of a file to import, or a UsageError saying why it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror}.", "Check the path.") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text.", "Convert it to UTF-8 first (iconv -t utf-8).") from exc
+
+
+#: Characters of BibTeX from which the files are read by a second process while the records
+#: are written (starting one costs about 0.2 s; a megabyte is about 650 entries).
+BIBTEX_BACKGROUND_FROM = 2 * 2**20
+
+
+def _read_bibtex(files: list[tuple[Path, str]], problems: list[Problem]) -> Iterator[tuple[str, Record]]:
+    """The records of the BibTeX files, as one BibTeX run reads them (an @string of one file
+    serves the later ones); their problems go first in ``problems``, once all are read."""
+    from .formats.bibtex_import import Problem as BibProblem
+    from .formats.bibtex_import import build, read_entries, sort_problems
+
+    names = [path.name for path, _ in files]
+    if sum(len(text) for _, text in files) >= BIBTEX_BACKGROUND_FROM and all(p.is_file() for p, _ in files):
+        from .background import read_in_background
+
+        options = {"paths": [str(path) for path, _ in files]}
+        hint = "Nothing was imported. Run the import again."
+        pieces = read_in_background("bibtex", options, name=", ".join(names), hint=hint)
+        entries = (entry for piece in pieces for entry in piece)
+    else:
+        entries = read_entries([(path.name, text) for path, text in files])
+    found: list[BibProblem] = []
+    for item in build(entries):
+        if isinstance(item, BibProblem):
+            found.append(item)
+        else:
+            yield ", ".join(names), item
+    sort_problems(found, names)
+    problems[:0] = [Problem(p.source, p.line, p.message, p.imported) for p in found]
 
 
 def _json_items(path: Path, text: str) -> list[dict[str, Any]]:
@@ -235,27 +270,39 @@ def _record_from_json(item: dict[str, Any], fmt: str) -> Record:
 
 
 def import_records(
-    library: Library, found: Sequence[tuple[str, Record]], problems: Sequence[Problem] = ()
+    library: Library, found: Iterable[tuple[str, Record]], problems: Sequence[Problem] = ()
 ) -> ImportReport:
-    """Add what is new, fill in what the library has, in one transaction; importing twice changes nothing."""
+    """Add what is new, fill in what the library has, in one transaction; importing twice
+    changes nothing. ``found`` is gone through once, as it comes; ``problems`` are taken after
+    it (the reading of ``found`` may add to them)."""
     from .text import normalise_title
 
-    report = ImportReport(problems=list(problems))
-    marks = [_marks(record, normalise_title(record.title)) for _, record in found]
+    report = ImportReport()
     with library.transaction():
-        new = _NewRecords(library, report, library.held_marks(set().union(*marks)))
-        for (source, record), its_marks in zip(found, marks, strict=True):
-            if new.concern(its_marks):
-                new.write()  # a later entry of the file may be the same work as one not yet written
-            existing = library.matching(record) if new.may_match(its_marks) else None
-            if existing is None:
-                new.add(record)
-            else:
-                report.outcomes.append(_merge_into(library, source, record, existing))
-                # What the merged record may now be found by: no more than what either had.
-                new.touched |= its_marks | _marks(existing, normalise_title(existing.title))
+        new = _NewRecords(library, report)
+        for batch in _batches(found, _NewRecords.BATCH):
+            marks = [_marks(record, normalise_title(record.title)) for _, record in batch]
+            new.held |= library.held_marks(set().union(*marks))
+            for (source, record), its_marks in zip(batch, marks, strict=True):
+                if new.concern(its_marks):
+                    new.write()  # a later entry of the file may be the same work as one not yet written
+                existing = library.matching(record) if new.may_match(its_marks) else None
+                if existing is None:
+                    new.add(record)
+                else:
+                    report.outcomes.append(_merge_into(library, source, record, existing))
+                    # What the merged record may now be found by: no more than what either had.
+                    new.touched |= its_marks | _marks(existing, normalise_title(existing.title))
         new.write()
+    report.problems = list(problems)
     return report
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last maybe shorter), taken as they come."""
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 class _NewRecords:
@@ -263,17 +310,17 @@ class _NewRecords:
     record), their outcomes kept in the file's order. What a later entry is matched by (its
     identifiers, key, title) must be written before it is matched: :meth:`concern` tells.
 
-    ``held``: which of the import's marks (see :func:`_marks`) the library held before it, and
-    ``touched`` those of every record the import added or merged: an entry with neither
-    cannot match a record, and is not looked for.
+    ``held``: which marks (see :func:`_marks`) of the entries read so far the library held
+    when their batch was read, and ``touched`` those of every record the import added or
+    merged: an entry with neither cannot match a record, and is not looked for.
     """
 
     BATCH = 1000
 
-    def __init__(self, library: Library, report: ImportReport, held: set[tuple[str, str]]) -> None:
+    def __init__(self, library: Library, report: ImportReport) -> None:
         self.library = library
         self.report = report
-        self.held = held
+        self.held: set[tuple[str, str]] = set()
         self.touched: set[tuple[str, str]] = set()
         #: (the outcome's index, record, the key the file gave)
         self.waiting: list[tuple[int, Record, str | None]] = []

@@ -11,7 +11,9 @@ Rules, in the order they apply:
 * **Sources** are read in the order given, as one BibTeX run would read them: an ``@string`` is
   known from its definition on, also in later sources. A line whose first non-blank character is
   ``%`` is a comment and is blanked before splitting (keeping line numbers), so a commented-out
-  entry is not read. ``@preamble`` and ``@comment`` are ignored.
+  entry is not read. ``@preamble`` and ``@comment`` are ignored. A source is split about a
+  megabyte at a time, cut before a line where a block starts (a line bibtexparser reads no block
+  across), so that a large file's first records are written while the rest is read.
 * **Values** are evaluated as BibTeX does: ``{…}`` and ``"…"`` parts and ``#`` concatenation,
   macros ignoring case. A month macro (``jan``…``dec``) that is a whole value stays as written
   (``jan``) so that an export writes it back bare; inside a concatenation it becomes the month's
@@ -53,9 +55,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,26 +121,92 @@ _STRAY_TYPE = re.compile(r"^[ \t]*(@\w+)[ \t]*$", re.MULTILINE)
 
 def read_bibtex(sources: Sequence[tuple[str, str]]) -> BibImport:
     """Records for the entries of ``(name, text)`` sources, read as one file in this order."""
-    reader = _Reader()
-    for name, text in sources:
-        _read_source(reader, name, text)
-    result = _build(reader)
-    # Problems read in file order, sources in the order given, whatever step found them.
-    order = {name: i for i, (name, _) in reversed(list(enumerate(sources)))}
-    result.problems.sort(key=lambda p: (order[p.source], p.line))
+    result = BibImport([], [])
+    for item in build(read_entries(sources)):
+        (result.problems if isinstance(item, Problem) else result.records).append(item)
+    sort_problems(result.problems, [name for name, _ in sources])
     return result
 
 
-def _read_source(reader: _Reader, name: str, text: str) -> None:
+def sort_problems(problems: list[Problem], sources: Sequence[str]) -> None:
+    """Problems in file order, sources in the order given, whatever step found them."""
+    order = {name: i for i, name in reversed(list(enumerate(sources)))}
+    problems.sort(key=lambda p: (order.get(p.source, len(order)), p.line))
+
+
+def read_entries(sources: Sequence[tuple[str, str]]) -> Iterator[_Entry | Problem]:
+    """The evaluated entries of ``(name, text)`` sources in order, and what could not be read
+    (in no particular order), a part of a source at a time (see :func:`_parts`)."""
+    reader = _Reader()
+    for name, text in sources:
+        text = _COMMENT_LINE.sub("", text.removeprefix("\ufeff"))
+        line = 1
+        for part, after in _parts(text, PART):
+            _read_part(reader, name, part, after, line)
+            yield from reader.problems
+            yield from reader.entries
+            reader.problems.clear()
+            reader.entries.clear()
+            line += part.count("\n")
+
+
+def read_pieces(options: dict[str, Any]) -> Iterator[list[_Entry | Problem]]:
+    """:func:`read_entries` of the files ``options["paths"]``, as the reading process sends
+    them (see :mod:`llmref.background`): :data:`PIECE` entries a piece. Splitting the text is
+    most of the reading; the writer makes the records (:func:`build`): the two processes then
+    have about as much to do."""
+    from llmref.exchange import read_text
+
+    sources = [(path.name, read_text(path)) for path in map(Path, options["paths"])]
+    piece: list[_Entry | Problem] = []
+    for item in read_entries(sources):
+        piece.append(item)
+        if isinstance(item, _Entry) and len(piece) >= PIECE:
+            yield piece
+            piece = []
+    if piece:
+        yield piece
+
+
+#: Characters of a source bibtexparser splits at a time: a large file is read and written a
+#: part at a time, and the first records are written while the rest are being read.
+PART = 1 << 20
+#: Entries the reading process sends at a time.
+PIECE = 500
+# Where a block starts as bibtexparser sees it: `@type{` or `@type(` at the start of a line. It
+# ends any block left open there (with an error), so nothing it reads runs across such a line.
+_BLOCK_LINE = re.compile(r"^[ \t]*@\w*[ \t]*[{(]", re.MULTILINE)
+
+
+def _parts(text: str, size: int) -> Iterator[tuple[str, str]]:
+    """``text`` cut before lines where a block starts, in parts of about ``size`` characters,
+    each with the start of the block that follows it (empty for the last)."""
+    start = 0
+    while len(text) - start > size:
+        cut = _BLOCK_LINE.search(text, start + size)
+        if cut is None:
+            break
+        yield text[start : cut.start()], cut[0]
+        start = cut.start()
+    yield text[start:], ""
+
+
+def _read_part(reader: _Reader, name: str, part: str, after: str, first_line: int) -> None:
+    """Read one part of a source, whose first line is ``first_line``. ``after``, the start of
+    the block that follows the part, is read with it: a block left open at the part's end then
+    fails as it does in the whole file (at an unexpected block start, not at the end of the
+    file). The block ``after`` begins, cut short, fails too, and is not kept."""
     import bibtexparser
     from bibtexparser import model
 
     _quiet_bibtexparser()
-    text = _COMMENT_LINE.sub("", text.removeprefix("\ufeff"))
     # An empty parse stack keeps values exactly as split: macros and `#` are evaluated here.
-    library = bibtexparser.parse_string(text, parse_stack=[])
-    for block, line in zip(library.blocks, _start_lines(text, library.blocks), strict=True):
-        # Duplicate keys are judged in _build (ignoring case, across sources) and repeated
+    blocks = bibtexparser.parse_string(part + after, parse_stack=[]).blocks
+    if after and blocks and isinstance(blocks[-1], model.ParsingFailedBlock):
+        blocks = blocks[:-1]
+    for block, line in zip(blocks, _start_lines(part, blocks), strict=True):
+        line += first_line - 1
+        # Duplicate keys are judged in build (ignoring case, across sources) and repeated
         # fields in _entry, so both come back as the blocks bibtexparser set aside.
         if isinstance(block, model.DuplicateBlockKeyBlock | model.DuplicateFieldKeyBlock):
             block = block.ignore_error_block
@@ -157,14 +227,14 @@ def _start_lines(text: str, blocks: list[Any]) -> Iterable[int]:
     splitter takes ``\\`` + newline for an escaped mark; bibtexparser PR #598), so every block
     after a title ending in ``\\TeX\\`` would be reported lines too early.
     """
-    pos, line = 0, 1
+    pos, line, last = 0, 1, 0
     for block in blocks:
         found = text.find(block.raw, pos) if block.raw else -1
         if found < 0:
             yield (block.start_line or 0) + 1  # bibtexparser counts lines from 0
             continue
-        line += text.count("\n", pos, found)
-        pos = found
+        line += text.count("\n", last, found)
+        last, pos = found, found + 1  # the next block starts further on, though its text may not differ
         yield line
 
 
@@ -330,32 +400,41 @@ def _split_concatenation(raw: str) -> list[str]:
 # Entries to records
 
 
-def _build(reader: _Reader) -> BibImport:
+def build(items: Iterable[_Entry | Problem]) -> Iterator[Record | Problem]:
+    """Records for entries as they come, in their order, and the problems met on the way. An
+    entry whose ``crossref`` names an entry not seen yet waits for it (BibTeX wants the parent
+    after its children), and the entries after it wait too, to keep their order."""
     by_key: dict[str, _Entry] = {}
-    kept: list[_Entry] = []
-    problems = list(reader.problems)
-    for entry in reader.entries:
-        if entry.error:
-            problems.append(Problem(entry.source, entry.line, entry.key, entry.error))
-            continue
-        first = by_key.get(entry.key.casefold())
-        if first is None:
+    waiting: deque[_Entry] = deque()
+    for entry in items:
+        if isinstance(entry, Problem):
+            yield entry
+        elif entry.error:
+            yield Problem(entry.source, entry.line, entry.key, entry.error)
+        elif (first := by_key.get(entry.key.casefold())) is not None:
+            where = f"line {first.line}" if first.source == entry.source else f"{first.source}:{first.line}"
+            yield Problem(
+                entry.source, entry.line, entry.key, f"duplicate key '{entry.key}' (first at {where})"
+            )
+        else:
             by_key[entry.key.casefold()] = entry
-            kept.append(entry)
-            continue
-        where = f"line {first.line}" if first.source == entry.source else f"{first.source}:{first.line}"
-        message = f"duplicate key '{entry.key}' (first at {where})"
-        problems.append(Problem(entry.source, entry.line, entry.key, message))
-    records = []
-    for entry in kept:
-        record, entry_problems = _record(entry, by_key)
-        problems.extend(entry_problems)
-        if record is not None:
-            records.append(record)
-    return BibImport(records, problems)
+            waiting.append(entry)
+            while waiting and _parent_seen(waiting[0], by_key):
+                yield from _record(waiting.popleft(), by_key)
+    for entry in waiting:
+        yield from _record(entry, by_key)
 
 
-def _record(entry: _Entry, by_key: dict[str, _Entry]) -> tuple[Record | None, list[Problem]]:
+def _crossref(entry: _Entry) -> str:
+    return dict(entry.fields).get("crossref", "").strip()
+
+
+def _parent_seen(entry: _Entry, by_key: dict[str, _Entry]) -> bool:
+    target = _crossref(entry)
+    return not target or target.casefold() in by_key
+
+
+def _record(entry: _Entry, by_key: dict[str, _Entry]) -> list[Record | Problem]:
     def problem(message: str, imported: bool = True) -> Problem:
         return Problem(entry.source, entry.line, entry.key, message, imported)
 
@@ -367,7 +446,7 @@ def _record(entry: _Entry, by_key: dict[str, _Entry]) -> tuple[Record | None, li
     values = {**inherited, **own}
     title = latex_to_text(own.get("title", ""))
     if not title:
-        return None, [*problems, problem("no title", imported=False)]
+        return [*problems, problem("no title", imported=False)]
     key: str | None = entry.key
     if not is_valid_key(entry.key):
         problems.append(
@@ -379,7 +458,7 @@ def _record(entry: _Entry, by_key: dict[str, _Entry]) -> tuple[Record | None, li
     if record.year is None and written:
         shown = " ".join(written.split())[:40]
         problems.append(problem(f"year '{shown}' is not a four-digit year: the record has none"))
-    return record, problems
+    return [*problems, record]
 
 
 # Fields a crossref does not pass on: they name or identify the parent itself (biblatex's
@@ -393,7 +472,7 @@ _CONTAINER_TYPES = frozenset("proceedings book collection mvbook mvproceedings m
 
 def _inherited(entry: _Entry, by_key: dict[str, _Entry]) -> tuple[dict[str, str], str | None]:
     """Fields the entry takes from its ``crossref`` parent, and the parent's key if it is missing."""
-    target = dict(entry.fields).get("crossref", "").strip()
+    target = _crossref(entry)
     if not target:
         return {}, None
     parent = by_key.get(target.casefold())
