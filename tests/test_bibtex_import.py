@@ -488,14 +488,24 @@ def test_an_entry_waits_for_the_crossref_parent_that_follows_it_and_keeps_its_pl
     assert [p.message for p in result.problems] == ["crossref 'nowhere' not found; nothing inherited"]
 
 
-def test_the_reading_process_sends_the_entries_and_a_file_it_cannot_read_is_one_error(tmp_path: Path) -> None:
+def test_the_reading_process_sends_the_entries_and_ends_in_one_error_if_it_fails() -> None:
     from llmref.background import read_in_background
-    from llmref.errors import UsageError
+    from llmref.errors import SourceError
 
-    path = tmp_path / "refs.bib"
-    path.write_text("@article{a, title = {A}}\n@article{b, title = {B}, year = {soon}}\n", encoding="utf-8")
-    pieces = list(read_in_background("bibtex", {"paths": [str(path)]}, name="refs.bib", hint="again"))
-    records = list(bibtex_import.build(e for piece in pieces for e in piece))
-    assert [r.key for r in records if isinstance(r, Record)] == ["a", "b"]
-    with pytest.raises(UsageError, match=r"Cannot read .*gone\.bib: No such file or directory\."):
-        list(read_in_background("bibtex", {"paths": [str(tmp_path / "gone.bib")]}, name="gone.bib", hint=""))
+    sources = [("refs.bib", "@article{a, title = {A}}\n@article{b, title = {B}, year = {soon}}\n")]
+    pieces = list(read_in_background("bibtex", {"sources": sources}, name="refs.bib", hint="again"))
+    items = list(bibtex_import.build(e for piece in pieces for e in piece))
+    assert [r.key for r in items if isinstance(r, Record)] == ["a", "b"]
+    assert [p.line for p in items if isinstance(p, Problem)] == [2]
+    with pytest.raises(SourceError, match=r"^Reading refs\.bib stopped unexpectedly \(exit code 1\)\.$"):
+        list(read_in_background("bibtex", {}, name="refs.bib", hint="again"))
+
+
+def test_a_block_failing_at_the_start_of_the_next_part_is_reported_on_its_own_line(monkeypatch) -> None:
+    # It fails at `@misc{bar`, the first line of the next part, and its text runs into that line;
+    # the backslash-newlines before it are what bibtexparser's own line count gets wrong.
+    text = "@misc{x, title={A \\\nB \\\nC}}\n@article{foo\n@misc{bar, title={B}}\n"
+    whole = read_text(text)
+    monkeypatch.setattr(bibtex_import, "PART", text.index("@misc{bar"))
+    assert read_text(text) == whole
+    assert [p.line for p in whole.problems] == [4]

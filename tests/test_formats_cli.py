@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -448,3 +449,20 @@ def test_a_bibtex_import_whose_reading_fails_half_way_writes_nothing(
     assert "Error: Reading many.bib stopped unexpectedly" in result.stderr
     assert "Traceback" not in result.output
     assert records(empty) == []
+
+
+def test_a_large_bibtex_import_from_standard_input_is_read_whole(empty, tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "many.bib"
+    path.write_text("".join(f"@article{{k{n}, title = {{Paper {n}}}}}\n" for n in range(1200)))
+    db = tmp_path / "empty.db"
+    env = {**os.environ, "LLMREF_DB": str(db)}
+    with path.open("rb") as stdin:  # the second process could not read /dev/stdin again
+        done = subprocess.run(
+            [sys.executable, "-m", "llmref", "import", "--format", "bibtex", "/dev/stdin"],
+            stdin=stdin, capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1200 added" in done.stderr

@@ -236,12 +236,15 @@ def test_a_reader_whose_writer_stops_taking_pieces_ends_quietly(tmp_path: Path) 
     path.write_text(
         "".join(line(f"2301.{n:05d}", "Long " * 4000) + "\n" for n in range(60)), encoding="utf-8"
     )
-    options = json.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
+    options = pickle.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
     reader = subprocess.Popen(
-        [sys.executable, "-m", "llmref.background", "snapshot", options],
+        [sys.executable, "-m", "llmref.background", "snapshot"],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    reader.stdin.write(options)
+    reader.stdin.close()
     kind, piece = pickle.load(reader.stdout)
     assert kind == "piece" and piece[0].identifiers == (("arxiv", "2301.00000"),)
     reader.stdout.close()
@@ -250,6 +253,7 @@ def test_a_reader_whose_writer_stops_taking_pieces_ends_quietly(tmp_path: Path) 
 
 
 def test_a_reader_whose_pipe_fails_ends_with_an_error_instead_of_waiting(tmp_path: Path) -> None:
+    import pickle
     import subprocess
     import sys
 
@@ -257,16 +261,17 @@ def test_a_reader_whose_pipe_fails_ends_with_an_error_instead_of_waiting(tmp_pat
     path.write_text(
         "".join(line(f"2301.{n:05d}", "Long " * 4000) + "\n" for n in range(60)), encoding="utf-8"
     )
-    options = json.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
+    options = pickle.dumps({"path": str(path), "categories": [], "since": None, "size": 1})
     unwritable = tmp_path / "out"
     unwritable.touch()
     with unwritable.open("rb") as out:  # every write fails, and not as a closed pipe does
         reader = subprocess.Popen(
-            [sys.executable, "-m", "llmref.background", "snapshot", options],
+            [sys.executable, "-m", "llmref.background", "snapshot"],
+            stdin=subprocess.PIPE,
             stdout=out,
             stderr=subprocess.PIPE,
         )
-        _, err = reader.communicate(timeout=30)
+        _, err = reader.communicate(options, timeout=30)
     assert reader.returncode != 0
     assert err.decode().splitlines() == ["llmref: cannot pass on what was read: Bad file descriptor"]
 

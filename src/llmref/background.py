@@ -2,15 +2,14 @@
 
 Reading a file (splitting, decoding, making records ready to write) costs about as much as
 writing what it holds, so for a large file a second process does the reading —
-``python -m llmref.background JOB OPTIONS`` — while this one writes: two cores. Its pieces
-travel pickled through a pipe, at most :data:`AHEAD` of them waiting, so memory stays flat
-whatever the file's size.
+``python -m llmref.background JOB``, the job's options pickled on its standard input — while
+this one writes: two cores. Its pieces travel pickled through a pipe, at most :data:`AHEAD` of
+them waiting, so memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import pickle
 from collections.abc import Iterator
@@ -30,22 +29,28 @@ JOBS = {
 
 def read_in_background(job: str, options: dict[str, Any], *, name: str, hint: str) -> Iterator[Any]:
     """The pieces of :data:`JOBS` ``job``, read by a second process while the caller works on
-    those it has. A failure of the reading is raised here as the error it was there; a reading
-    process that ends without a word is a SourceError about ``name``, with ``hint``."""
+    those it has. ``options`` may hold the text to read (a file named on the command line may
+    be a pipe the second process could not read again). A failure of the reading is raised
+    here as the error it was there; a reading process that ends without a word is a
+    SourceError about ``name``, with ``hint``."""
     import subprocess
     import sys
 
+    # -P: modules come from where llmref is installed, not from the directory it runs in.
     reader = subprocess.Popen(
-        [sys.executable, "-m", "llmref.background", job, json.dumps(options)],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, "-P", "-m", "llmref.background", job], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    assert reader.stdout is not None
+    assert reader.stdin is not None and reader.stdout is not None
     try:
+        try:
+            with reader.stdin:  # read whole before any piece is sent: no wait on each other
+                pickle.dump(options, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        except BrokenPipeError:
+            pass  # it ended before reading them: said below
         while True:
             try:
                 kind, payload = pickle.load(reader.stdout)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):  # ended, maybe half-way through a piece
                 reader.wait()
                 raise errors.SourceError(
                     f"Reading {name} stopped unexpectedly (exit code {reader.returncode}).", hint
@@ -63,13 +68,15 @@ def read_in_background(job: str, options: dict[str, Any], *, name: str, hint: st
         reader.wait()
 
 
-def serve(job: str, options: dict[str, Any]) -> None:
-    """The reading process: send the job's pieces, then "done" (or the error that ended it)."""
+def serve(job: str) -> None:
+    """The reading process: take the job's options, send its pieces, then "done" (or the error
+    that ended it)."""
     import signal
     import sys
 
     # Ctrl-C reaches every process of the terminal's group: the writer decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    options = pickle.load(sys.stdin.buffer)
     module, function = JOBS[job].split(":")
     pieces = getattr(importlib.import_module(module), function)(options)
     try:
@@ -144,4 +151,4 @@ class _Sender:
 if __name__ == "__main__":
     import sys
 
-    serve(sys.argv[1], json.loads(sys.argv[2]))
+    serve(sys.argv[1])

@@ -205,15 +205,15 @@ def _read_bibtex(files: list[tuple[Path, str]], problems: list[Problem]) -> Iter
     from .formats.bibtex_import import build, read_entries, sort_problems
 
     names = [path.name for path, _ in files]
-    if sum(len(text) for _, text in files) >= BIBTEX_BACKGROUND_FROM and all(p.is_file() for p, _ in files):
+    sources = [(path.name, text) for path, text in files]
+    if sum(len(text) for _, text in files) >= BIBTEX_BACKGROUND_FROM:
         from .background import read_in_background
 
-        options = {"paths": [str(path) for path, _ in files]}
         hint = "Nothing was imported. Run the import again."
-        pieces = read_in_background("bibtex", options, name=", ".join(names), hint=hint)
+        pieces = read_in_background("bibtex", {"sources": sources}, name=", ".join(names), hint=hint)
         entries = (entry for piece in pieces for entry in piece)
     else:
-        entries = read_entries([(path.name, text) for path, text in files])
+        entries = read_entries(sources)
     found: list[BibProblem] = []
     for item in build(entries):
         if isinstance(item, BibProblem):

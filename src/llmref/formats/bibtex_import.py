@@ -59,7 +59,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -151,15 +150,12 @@ def read_entries(sources: Sequence[tuple[str, str]]) -> Iterator[_Entry | Proble
 
 
 def read_pieces(options: dict[str, Any]) -> Iterator[list[_Entry | Problem]]:
-    """:func:`read_entries` of the files ``options["paths"]``, as the reading process sends
-    them (see :mod:`llmref.background`): :data:`PIECE` entries a piece. Splitting the text is
-    most of the reading; the writer makes the records (:func:`build`): the two processes then
-    have about as much to do."""
-    from llmref.exchange import read_text
-
-    sources = [(path.name, read_text(path)) for path in map(Path, options["paths"])]
+    """:func:`read_entries` of ``options["sources"]``, as the reading process sends them (see
+    :mod:`llmref.background`): :data:`PIECE` entries a piece. Splitting the text is most of the
+    reading; the writer makes the records (:func:`build`): the two processes then have about as
+    much to do."""
     piece: list[_Entry | Problem] = []
-    for item in read_entries(sources):
+    for item in read_entries(options["sources"]):
         piece.append(item)
         if isinstance(item, _Entry) and len(piece) >= PIECE:
             yield piece
@@ -204,7 +200,8 @@ def _read_part(reader: _Reader, name: str, part: str, after: str, first_line: in
     blocks = bibtexparser.parse_string(part + after, parse_stack=[]).blocks
     if after and blocks and isinstance(blocks[-1], model.ParsingFailedBlock):
         blocks = blocks[:-1]
-    for block, line in zip(blocks, _start_lines(part, blocks), strict=True):
+    # A block that fails at the next one's start may hold its `@type`: looked for in both.
+    for block, line in zip(blocks, _start_lines(part + after, blocks), strict=True):
         line += first_line - 1
         # Duplicate keys are judged in build (ignoring case, across sources) and repeated
         # fields in _entry, so both come back as the blocks bibtexparser set aside.
