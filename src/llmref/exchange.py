@@ -202,7 +202,7 @@ def _read_bibtex(files: list[tuple[Path, str]], problems: list[Problem]) -> Iter
     """The records of the BibTeX files, as one BibTeX run reads them (an @string of one file
     serves the later ones); their problems go first in ``problems``, once all are read."""
     from .formats.bibtex_import import Problem as BibProblem
-    from .formats.bibtex_import import build, read_entries, sort_problems
+    from .formats.bibtex_import import build, finish, read_entries, sort_problems
 
     names = [path.name for path, _ in files]
     sources = [(path.name, text) for path, text in files]
@@ -211,11 +211,11 @@ def _read_bibtex(files: list[tuple[Path, str]], problems: list[Problem]) -> Iter
 
         hint = "Nothing was imported. Run the import again."
         pieces = read_in_background("bibtex", {"sources": sources}, name=", ".join(names), hint=hint)
-        entries = (entry for piece in pieces for entry in piece)
+        items = finish(item for piece in pieces for item in piece)
     else:
-        entries = read_entries(sources)
+        items = build(read_entries(sources))
     found: list[BibProblem] = []
-    for item in build(entries):
+    for item in items:
         if isinstance(item, BibProblem):
             found.append(item)
         else:

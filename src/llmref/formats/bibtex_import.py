@@ -149,15 +149,15 @@ def read_entries(sources: Sequence[tuple[str, str]]) -> Iterator[_Entry | Proble
             line += part.count("\n")
 
 
-def read_pieces(options: dict[str, Any]) -> Iterator[list[_Entry | Problem]]:
-    """:func:`read_entries` of ``options["sources"]``, as the reading process sends them (see
-    :mod:`llmref.background`): :data:`PIECE` entries a piece. Splitting the text is most of the
-    reading; the writer makes the records (:func:`build`): the two processes then have about as
-    much to do."""
-    piece: list[_Entry | Problem] = []
-    for item in read_entries(options["sources"]):
+def read_pieces(options: dict[str, Any]) -> Iterator[list[Record | Problem | Unbuilt]]:
+    """:func:`build` of the entries of ``options["sources"]``, as the reading process sends it
+    (see :mod:`llmref.background`), :data:`PIECE` records a piece. Half the records are left for
+    the writer to make (:func:`finish`): splitting the text is most of the reading, writing the
+    records most of the rest, and each process then has about as much to do."""
+    piece: list[Record | Problem | Unbuilt] = []
+    for item in build(read_entries(options["sources"]), leave=2):
         piece.append(item)
-        if isinstance(item, _Entry) and len(piece) >= PIECE:
+        if not isinstance(item, Problem) and len(piece) >= PIECE:
             yield piece
             piece = []
     if piece:
@@ -167,7 +167,7 @@ def read_pieces(options: dict[str, Any]) -> Iterator[list[_Entry | Problem]]:
 #: Characters of a source bibtexparser splits at a time: a large file is read and written a
 #: part at a time, and the first records are written while the rest are being read.
 PART = 1 << 20
-#: Entries the reading process sends at a time.
+#: Records the reading process sends at a time.
 PIECE = 500
 # Where a block starts as bibtexparser sees it: `@type{` or `@type(` at the start of a line. It
 # ends any block left open there (with an error), so nothing it reads runs across such a line.
@@ -397,12 +397,26 @@ def _split_concatenation(raw: str) -> list[str]:
 # Entries to records
 
 
-def build(items: Iterable[_Entry | Problem]) -> Iterator[Record | Problem]:
+def build(items: Iterable[_Entry | Problem], *, leave: int = 0) -> Iterator[Record | Problem | Unbuilt]:
     """Records for entries as they come, in their order, and the problems met on the way. An
     entry whose ``crossref`` names an entry not seen yet waits for it (BibTeX wants the parent
-    after its children), and the entries after it wait too, to keep their order."""
+    after its children), and the entries after it wait too, to keep their order.
+
+    ``leave``: every ``leave``-th record is left for the caller to make (see :func:`finish`),
+    as an :class:`Unbuilt`.
+    """
     by_key: dict[str, _Entry] = {}
     waiting: deque[_Entry] = deque()
+    made = 0
+
+    def record(entry: _Entry) -> list[Record | Problem | Unbuilt]:
+        nonlocal made
+        made += 1
+        if leave and made % leave == 0:
+            target = _crossref(entry).casefold()
+            return [Unbuilt(entry, {target: by_key[target]} if target in by_key else {})]
+        return _record(entry, by_key)
+
     for entry in items:
         if isinstance(entry, Problem):
             yield entry
@@ -417,9 +431,27 @@ def build(items: Iterable[_Entry | Problem]) -> Iterator[Record | Problem]:
             by_key[entry.key.casefold()] = entry
             waiting.append(entry)
             while waiting and _parent_seen(waiting[0], by_key):
-                yield from _record(waiting.popleft(), by_key)
+                yield from record(waiting.popleft())
     for entry in waiting:
-        yield from _record(entry, by_key)
+        yield from record(entry)
+
+
+@dataclass(frozen=True)
+class Unbuilt:
+    """An entry :func:`build` left for another process to make a record of, with its crossref
+    parent by key (empty when it has none, or names one that is not there)."""
+
+    entry: _Entry
+    parent: dict[str, _Entry]
+
+
+def finish(items: Iterable[Record | Problem | Unbuilt]) -> Iterator[Record | Problem]:
+    """What :func:`build` gave, with the records it left unbuilt made."""
+    for item in items:
+        if isinstance(item, Unbuilt):
+            yield from _record(item.entry, item.parent)
+        else:
+            yield item
 
 
 def _crossref(entry: _Entry) -> str:
