@@ -466,3 +466,40 @@ def test_a_large_bibtex_import_from_standard_input_is_read_whole(empty, tmp_path
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1200 added" in done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the second process in /proc")
+def test_ctrl_c_during_a_large_bibtex_import_says_nothing_was_imported(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "many.bib"
+    abstract = "words " * 300
+    path.write_text(
+        "".join(f"@article{{k{n}, title = {{Paper {n}}}, abstract = {{{abstract}}}}}\n" for n in range(8000))
+    )
+    env = {**os.environ, "LLMREF_DB": str(tmp_path / "lib.db")}
+    subprocess.run(
+        [sys.executable, "-m", "llmref", "init", "--empty"], env=env, check=True, capture_output=True
+    )
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "llmref", "import", str(path)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    children = Path(f"/proc/{importing.pid}/task/{importing.pid}/children")
+    deadline = time.monotonic() + 60
+    while not children.read_text().strip():  # the second process has started: records are coming
+        assert time.monotonic() < deadline and importing.poll() is None
+        time.sleep(0.01)
+    importing.send_signal(signal.SIGINT)
+    _, err = importing.communicate(timeout=60)
+    assert importing.returncode == 130
+    assert err.splitlines() == [
+        "Interrupted: nothing was imported (an import is written whole or not at all)."
+    ]
+    listed = subprocess.run(
+        [sys.executable, "-m", "llmref", "list", "--json"], env=env, capture_output=True, text=True
+    )
+    assert json.loads(listed.stdout) == []

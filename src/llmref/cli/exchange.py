@@ -223,10 +223,14 @@ def import_(
         )
     found, problems = exchange.read_files(files, fmt)
     library = _library(ctx, dry_run=dry_run)
-    if dry_run:
-        report = _dry_run(library, found, problems)
-    else:
-        report = exchange.import_records(library, found, problems)
+    try:
+        if dry_run:
+            report = _dry_run(library, found, problems)
+        else:
+            report = exchange.import_records(library, found, problems)
+    except KeyboardInterrupt:
+        output.message("Interrupted: nothing was imported (an import is written whole or not at all).")
+        raise typer.Exit(130) from None
     if as_json:
         output.print_json(
             {
