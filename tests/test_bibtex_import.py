@@ -488,7 +488,7 @@ def test_an_entry_waits_for_the_crossref_parent_that_follows_it_and_keeps_its_pl
     assert [p.message for p in result.problems] == ["crossref 'nowhere' not found; nothing inherited"]
 
 
-def test_the_reading_process_sends_the_entries_and_ends_in_one_error_if_it_fails() -> None:
+def test_the_reading_process_sends_the_entries_and_ends_in_one_error_if_it_fails(capfd) -> None:
     from llmref.background import read_in_background
     from llmref.errors import SourceError
 
@@ -500,8 +500,12 @@ def test_the_reading_process_sends_the_entries_and_ends_in_one_error_if_it_fails
     items = list(bibtex_import.finish(sent))
     assert [r.key for r in items if isinstance(r, Record)] == ["a", "b"]
     assert [p.line for p in items if isinstance(p, Problem)] == [2]
-    with pytest.raises(SourceError, match=r"^Reading refs\.bib stopped unexpectedly \(exit code 1\)\.$"):
+    capfd.readouterr()
+    # Its traceback is not shown: its last line is told, in the error.
+    expected = r"^Reading refs\.bib stopped unexpectedly \(exit code 1\): KeyError: 'sources'\.$"
+    with pytest.raises(SourceError, match=expected):
         list(read_in_background("bibtex", {}, name="refs.bib", hint="again"))
+    assert capfd.readouterr().err == ""
 
 
 def test_a_block_failing_at_the_start_of_the_next_part_is_reported_on_its_own_line(monkeypatch) -> None:

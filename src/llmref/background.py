@@ -31,41 +31,55 @@ def read_in_background(job: str, options: dict[str, Any], *, name: str, hint: st
     """The pieces of :data:`JOBS` ``job``, read by a second process while the caller works on
     those it has. ``options`` may hold the text to read (a file named on the command line may
     be a pipe the second process could not read again). A failure of the reading is raised
-    here as the error it was there; a reading process that ends without a word is a
-    SourceError about ``name``, with ``hint``."""
+    here as the error it was there; a reading process that ends otherwise is a SourceError
+    about ``name``, with ``hint`` and the last line it wrote to its standard error, if any."""
     import subprocess
     import sys
+    import tempfile
 
-    # -P: modules come from where llmref is installed, not from the directory it runs in.
-    reader = subprocess.Popen(
-        [sys.executable, "-P", "-m", "llmref.background", job], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    assert reader.stdin is not None and reader.stdout is not None
-    try:
+    # Kept for the error message, not let through: one line for one failure.
+    with tempfile.TemporaryFile() as complaints:
+        # -P: modules come from where llmref is installed, not from the directory it runs in.
+        reader = subprocess.Popen(
+            [sys.executable, "-P", "-m", "llmref.background", job],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=complaints,
+        )
+        assert reader.stdin is not None and reader.stdout is not None
         try:
-            with reader.stdin:  # read whole before any piece is sent: no wait on each other
-                pickle.dump(options, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        except BrokenPipeError:
-            pass  # it ended before reading them: said below
-        while True:
             try:
-                kind, payload = pickle.load(reader.stdout)
-            except (EOFError, pickle.UnpicklingError):  # ended, maybe half-way through a piece
-                reader.wait()
-                raise errors.SourceError(
-                    f"Reading {name} stopped unexpectedly (exit code {reader.returncode}).", hint
-                ) from None
-            if kind == "done":
-                return
-            if kind == "error":
-                error, message, error_hint = payload
-                raise getattr(errors, error, errors.SourceError)(message, error_hint)
-            yield payload
-    finally:
-        reader.stdout.close()
-        if reader.poll() is None:
-            reader.terminate()
-        reader.wait()
+                with reader.stdin:  # read whole before any piece is sent: no wait on each other
+                    pickle.dump(options, reader.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            except BrokenPipeError:
+                pass  # it ended before reading them: said below
+            while True:
+                try:
+                    kind, payload = pickle.load(reader.stdout)
+                except (EOFError, pickle.UnpicklingError):  # ended, maybe half-way through a piece
+                    reader.wait()
+                    said = _last_line(complaints)
+                    raise errors.SourceError(
+                        f"Reading {name} stopped unexpectedly (exit code {reader.returncode}){said}.", hint
+                    ) from None
+                if kind == "done":
+                    return
+                if kind == "error":
+                    error, message, error_hint = payload
+                    raise getattr(errors, error, errors.SourceError)(message, error_hint)
+                yield payload
+        finally:
+            reader.stdout.close()
+            if reader.poll() is None:
+                reader.terminate()
+            reader.wait()
+
+
+def _last_line(complaints: Any) -> str:
+    """``: `` and the last line the reading process wrote to its standard error, if any."""
+    complaints.seek(0)
+    lines = complaints.read().decode("utf-8", "replace").strip().splitlines()
+    return f": {lines[-1].strip().removeprefix('llmref: ').rstrip('.')}" if lines else ""
 
 
 def serve(job: str) -> None:
